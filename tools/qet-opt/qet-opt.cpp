@@ -12,10 +12,12 @@
 #include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 
+#include "qet/Conversion/Passes.h"
 #include "qet/Dialect/Qet/IR/QetDialect.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
+  mlir::qet::registerQetConversionPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);
