@@ -5,6 +5,7 @@
 #include "qet/Quantizer/Error.h"
 
 #include <cmath>
+#include <cstdio>
 
 namespace qet::quant {
 
@@ -41,6 +42,12 @@ uint64_t budgetBits(double bpe, uint64_t elements) {
                 std::to_string(bpe));
   return static_cast<uint64_t>(
       std::floor(bpe * static_cast<double>(elements)));
+}
+
+std::string formatBpe(double bpe) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.4f", bpe);
+  return text;
 }
 
 } // namespace qet::quant

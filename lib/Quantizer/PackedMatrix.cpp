@@ -35,6 +35,14 @@ void PackedMatrix::addFloats(const std::string &component,
   addCodes(component, raw, bitWidth(type));
 }
 
+int64_t PackedMatrix::param(const std::string &name) const {
+  auto it = params.find(name);
+  if (it == params.end())
+    throw FormatError("packed '" + scheme + "' matrix has no parameter '" +
+                      name + "'");
+  return it->second;
+}
+
 const PackedStream &PackedMatrix::stream(const std::string &component) const {
   for (const PackedStream &s : streams)
     if (s.component == component)

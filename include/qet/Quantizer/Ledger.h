@@ -38,6 +38,9 @@ private:
 /// Bits available for a bits-per-element target: floor(bpe * elements).
 uint64_t budgetBits(double bpe, uint64_t elements);
 
+/// A bits-per-element value for messages: four decimals ("4.2500").
+std::string formatBpe(double bpe);
+
 } // namespace qet::quant
 
 #endif // QET_QUANTIZER_LEDGER_H

@@ -13,6 +13,7 @@
 #include "qet/Quantizer/Matrix.h"
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,13 @@ struct PackedMatrix {
   std::string scheme;
   uint64_t rows = 0, cols = 0;
   DType storage = DType::F32;
+  /// Hyper-parameters a decoder needs besides the streams (bits, group, M,
+  /// Ks, ...). Like the shape, they are not charged to the ledger (qem.md §2).
+  std::map<std::string, int64_t> params;
   std::vector<PackedStream> streams;
+
+  /// The value of a hyper-parameter; FormatError when absent.
+  int64_t param(const std::string &name) const;
 
   /// Appends unsigned codes of `bitsEach` bits.
   void addCodes(const std::string &component, const std::vector<uint32_t> &codes,
