@@ -7,16 +7,16 @@ from lit.llvm import llvm_config
 
 config.name = "qet"
 config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
-config.suffixes = [".mlir"]
+config.suffixes = [".mlir", ".test"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.qet_obj_root, "test")
-config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py"]
+config.excludes = ["CMakeLists.txt", "README.md", "lit.cfg.py", "lit.site.cfg.py", "make_inputs.py"]
 
 llvm_config.use_default_substitutions()
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
-tools = ["qet-opt", "mlir-opt", "mlir-runner", "mlir-translate", "llc"]
+tools = ["qet-opt", "qet-quantize", "mlir-opt", "mlir-runner", "mlir-translate", "llc"]
 llvm_config.add_tool_substitutions(tools, [config.qet_tools_dir, config.llvm_tools_dir])
 
 config.substitutions.append(("%shlibext", config.llvm_shlib_ext))

@@ -85,7 +85,8 @@ void printJson(const Matrix &input, const std::vector<Row> &rows) {
     for (const auto &[key, value] : row.result.params)
       params[key] = value;
     nlohmann::ordered_json ledger = nlohmann::ordered_json::array();
-    for (const LedgerEntry &entry : row.result.packed.ledger().entries())
+    Ledger stored = row.result.packed.ledger();
+    for (const LedgerEntry &entry : stored.entries())
       ledger.push_back({{"component", entry.component},
                         {"count", entry.count},
                         {"bits_each", entry.bitsEach}});
