@@ -21,6 +21,9 @@ llvm_config.add_tool_substitutions(tools, [config.qet_tools_dir, config.llvm_too
 
 config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
 config.substitutions.append(
+    ("%qet_cuda_runtime",
+     os.path.join(config.qet_obj_root, "lib", "libqet_cuda_runtime" + config.llvm_shlib_ext)))
+config.substitutions.append(
     ("%mlir_runner_utils",
      os.path.join(config.llvm_lib_dir, "libmlir_runner_utils" + config.llvm_shlib_ext)))
 config.substitutions.append(
