@@ -16,7 +16,8 @@ llvm_config.use_default_substitutions()
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
-tools = ["qet-opt", "qet-quantize", "mlir-opt", "mlir-runner", "mlir-translate", "llc"]
+tools = ["qet-opt", "qet-quantize", "qet-container-fuzzer", "qet-container-seeds",
+         "mlir-opt", "mlir-runner", "mlir-translate", "llc"]
 llvm_config.add_tool_substitutions(tools, [config.qet_tools_dir, config.llvm_tools_dir])
 
 config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
@@ -29,6 +30,10 @@ config.substitutions.append(
 config.substitutions.append(
     ("%mlir_c_runner_utils",
      os.path.join(config.llvm_lib_dir, "libmlir_c_runner_utils" + config.llvm_shlib_ext)))
+
+# The container fuzzer is built only with clang (libFuzzer).
+if os.path.exists(os.path.join(config.qet_tools_dir, "qet-container-fuzzer")):
+    config.available_features.add("container-fuzzer")
 
 # GPU code generation needs the CUDA toolkit (ptxas); running GPU code needs a
 # driver and a device. Tests say which with `REQUIRES:` and are reported as

@@ -4,6 +4,7 @@
 
 #include "qet/Quantizer/Error.h"
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 
@@ -30,9 +31,9 @@ void packBits(const uint32_t *codes, size_t count, unsigned width,
               uint8_t *out) {
   checkWidth(width);
   size_t bytes = packedBytes(count, width);
-  std::memset(out, 0, bytes);
-  if (width == 0)
+  if (bytes == 0) // also keeps a null `out` of an empty vector out of memset
     return;
+  std::memset(out, 0, bytes);
   uint64_t limit = width == 32 ? UINT64_MAX : (uint64_t{1} << width) - 1;
   // A 64-bit accumulator: at most 7 pending bits + 32 new bits fit.
   uint64_t pending = 0;
@@ -75,7 +76,7 @@ void unpackBits(const uint8_t *in, size_t count, unsigned width,
                 uint32_t *out) {
   checkWidth(width);
   if (width == 0) {
-    std::memset(out, 0, count * sizeof(uint32_t));
+    std::fill(out, out + count, 0u);
     return;
   }
   uint64_t mask = width == 32 ? 0xffffffffull : (uint64_t{1} << width) - 1;

@@ -6,7 +6,10 @@
 #include "qet/Quantizer/Lopq.h"
 #include "qet/Quantizer/Opq.h"
 #include "qet/Quantizer/ProductQuantizer.h"
+#include "qet/Quantizer/Qet.h"
+#include "qet/Quantizer/Qjl.h"
 #include "qet/Quantizer/Rtn.h"
+#include "qet/Quantizer/Vptq.h"
 
 namespace qet::quant {
 
@@ -25,7 +28,9 @@ QuantizeResult runRtnSym(const Matrix &m, const QuantizeOptions &o) {
 
 const SchemeEntry kSchemes[] = {
     {"rtn", runRtn},          {"rtn-sym", runRtnSym}, {"pq", quantizePq},
-    {"opq", quantizeOpq},     {"lopq", quantizeLopq},
+    {"opq", quantizeOpq},     {"lopq", quantizeLopq}, {"hera", quantizeHera},
+    {"qet", quantizeQet},     {"qjl", quantizeQjl},
+    {"vptq", quantizeVptq},
 };
 } // namespace
 

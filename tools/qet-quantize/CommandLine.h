@@ -23,6 +23,12 @@ struct CommandLine {
   /// The schemes to run, in order (--scheme then --compare, no repeats).
   std::vector<std::string> schemes;
   quant::QuantizeOptions options;
+  /// .qpk container to write the packed results to (-o), and whether an
+  /// existing file may be replaced (--force).
+  std::string output;
+  bool replaceOutput = false;
+  /// .qpk container to list and verify (--inspect), instead of quantizing.
+  std::string inspect;
   bool json = false;
   bool listTensors = false;
   bool help = false;

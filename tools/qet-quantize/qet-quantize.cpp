@@ -8,13 +8,17 @@
 //===----------------------------------------------------------------------===//
 
 #include "CommandLine.h"
+#include "Inspect.h"
 #include "Progress.h"
 
+#include "qet/Quantizer/ContainerIO.h"
 #include "qet/Quantizer/Error.h"
 #include "qet/Quantizer/MatrixIO.h"
 #include "qet/Quantizer/Metrics.h"
+#include "qet/Quantizer/Qjl.h"
 #include "qet/Quantizer/Scheme.h"
 #include "qet/Quantizer/SyntheticData.h"
+#include "qet/Quantizer/Vptq.h"
 
 #include <nlohmann/json.hpp>
 
@@ -22,6 +26,8 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
+
+#include <unistd.h>
 
 using namespace qet;
 using namespace qet::quant;
@@ -34,6 +40,10 @@ struct Row {
   QuantizeResult result;
   ErrorMetrics error;
   std::optional<double> innerProduct;
+  /// ip_mse / ip_rel (--queries): for qjl from the packed estimator itself.
+  std::optional<InnerProductStats> ipStats;
+  /// --hessian: tr(dW H_m dW^T) and its relative form (vptq.md §3).
+  std::optional<ProxyError> proxy;
   double seconds = 0;
 };
 
@@ -51,15 +61,41 @@ Matrix loadInput(const tool::CommandLine &cl) {
   return readMatrix(cl.input, cl.tensor);
 }
 
+/// The container tensor name of a result: the input tensor's name (or the
+/// file's stem), suffixed with ":scheme" when several schemes ran.
+std::string tensorName(const tool::CommandLine &cl, const std::string &scheme) {
+  std::string base = cl.tensor;
+  if (base.empty() && !cl.input.empty()) {
+    base = cl.input.substr(cl.input.rfind('/') + 1);
+    base = base.substr(0, base.rfind('.'));
+  }
+  if (base.empty())
+    base = "synthetic." + cl.synthetic;
+  return cl.schemes.size() > 1 ? base + ":" + scheme : base;
+}
+
+void writeOutput(const tool::CommandLine &cl, const std::vector<Row> &rows) {
+  std::vector<std::pair<std::string, const PackedMatrix *>> matrices;
+  for (const Row &row : rows)
+    if (row.failure.empty())
+      matrices.emplace_back(tensorName(cl, row.scheme), &row.result.packed);
+  if (matrices.empty())
+    throw Error("no scheme succeeded; nothing written to " + cl.output);
+  writePackedMatrices(cl.output, matrices, cl.replaceOutput);
+}
+
 void printTable(const Matrix &input, const std::vector<Row> &rows) {
   std::printf("input: %zux%zu %s\n", input.rows, input.cols,
               dtypeName(input.storage));
   bool withIp = false;
   for (const Row &row : rows)
     withIp |= row.innerProduct.has_value();
-  std::printf("%-8s %8s %12s %12s %10s %s%8s  %s\n", "scheme", "bpe", "mse",
-              "mae", "rel_error", withIp ? "  ip_error " : "", "seconds",
-              "params");
+  bool withProxy = false;
+  for (const Row &row : rows)
+    withProxy |= row.proxy.has_value();
+  std::printf("%-8s %8s %12s %12s %10s %s%s%8s  %s\n", "scheme", "bpe", "mse",
+              "mae", "rel_error", withIp ? "  ip_error " : "",
+              withProxy ? "   proxy_err  proxy_rel " : "", "seconds", "params");
   for (const Row &row : rows) {
     if (!row.failure.empty()) {
       std::printf("%-8s error: %s\n", row.scheme.c_str(), row.failure.c_str());
@@ -70,6 +106,8 @@ void printTable(const Matrix &input, const std::vector<Row> &rows) {
                 row.error.mae, row.error.relFrobenius);
     if (withIp)
       std::printf("%10.4e ", *row.innerProduct);
+    if (withProxy)
+      std::printf("%12.4e %10.4f ", row.proxy->proxy, row.proxy->relative);
     std::printf("%8.3f  %s\n", row.seconds, paramsText(row.result).c_str());
   }
 }
@@ -105,12 +143,24 @@ void printJson(const Matrix &input, const std::vector<Row> &rows) {
         {"ledger", ledger}};
     if (row.innerProduct)
       item["ip_error"] = *row.innerProduct;
+    if (row.proxy) {
+      item["proxy_error"] = row.proxy->proxy;
+      item["proxy_rel"] = row.proxy->relative;
+    }
+    if (row.ipStats) {
+      item["ip_mse"] = row.ipStats->mse;
+      item["ip_rel"] = row.ipStats->rel;
+    }
+    if (row.result.scheme == "qjl") // keys are never reconstructed
+      item["mse_of"] = "k_hat, the estimator's implied keys (qjl.md 4)";
     list.push_back(item);
   }
   std::cout << list.dump(2) << "\n";
 }
 
 int run(const tool::CommandLine &cl) {
+  if (!cl.inspect.empty())
+    return tool::inspectContainer(cl.inspect);
   if (cl.listTensors) {
     for (const TensorInfo &t : listSafetensors(cl.input)) {
       std::string shape;
@@ -121,10 +171,18 @@ int run(const tool::CommandLine &cl) {
     }
     return 0;
   }
+  // Refuse before a possibly long quantization, not after it.
+  if (!cl.output.empty() && !cl.replaceOutput && access(cl.output.c_str(), F_OK) == 0)
+    throw Error(cl.output + ": exists; pass --force to replace it");
   Matrix input = loadInput(cl);
   std::optional<Matrix> queries;
   if (!cl.queries.empty())
     queries = readMatrix(cl.queries);
+  if (cl.options.hessian && cl.options.hessian->n != input.cols)
+    throw Error("--hessian gives a " + std::to_string(cl.options.hessian->n) +
+                "x" + std::to_string(cl.options.hessian->n) +
+                " H, but the input has " + std::to_string(input.cols) +
+                " columns (H must be cols x cols)");
 
   // A scheme that cannot run (say, a budget below its minimum) is reported
   // in its row; the others still run, and the exit status is 1.
@@ -152,12 +210,21 @@ int run(const tool::CommandLine &cl) {
     if (queries)
       row.innerProduct =
           innerProductError(input, row.result.reconstruction, *queries);
+    if (cl.options.hessian)
+      row.proxy = hessianProxyError(input, row.result.reconstruction,
+                                    cl.options.hessian.get(),
+                                    cl.options.threads);
+    if (queries)
+      row.ipStats = keyInnerProductStats(input, row.result, *queries,
+                                         cl.options.threads);
     rows.push_back(std::move(row));
   }
   if (cl.json)
     printJson(input, rows);
   else
     printTable(input, rows);
+  if (!cl.output.empty())
+    writeOutput(cl, rows);
   return status;
 }
 
