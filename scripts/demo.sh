@@ -15,16 +15,18 @@ quantize="$build/bin/qet-quantize"
 section() { printf '\n=== %s ===\n' "$1"; }
 
 section "1. Quantizers at equal memory (every stored bit counted)"
-echo "K-cache-like: 4096 tokens x 128 channels, Gaussian with outlier channels, budget 4.25 bpe"
+echo "K-cache-like: 4096 tokens x 128 channels, Gaussian with outlier channels, 4.25 bpe;"
+echo "codebook schemes at the same M = 32 (qet-quantize searches M when --subspaces is unset)"
 "$quantize" --synthetic outlier-columns --shape 4096x128 --data-seed 1 \
-  --scheme rtn --compare rtn-sym,pq,opq,lopq --bpe 4.25
+  --scheme rtn --compare rtn-sym,pq,opq,lopq,hera,qet --subspaces 32 --bpe 4.25
 echo
-echo "Weight-like: FFN weight 1536x384 [out, in], Student-t (nu=4), budget 4.25 bpe"
+echo "Weight-like: FFN weight 1536x384 [out, in], Student-t (nu=4), 4.25 bpe, M = 64."
 echo "(fp32 input: an OPQ rotation alone costs 384^2*32 bits = 8 bpe, so OPQ and"
 echo " LOPQ cannot meet this budget; qet-quantize reports that and exits with 1)"
 status=0
 "$quantize" --synthetic student-t --shape 1536x384 --data-seed 1 \
-  --scheme rtn --compare rtn-sym,pq,opq,lopq --bpe 4.25 || status=$?
+  --scheme rtn --compare rtn-sym,pq,hera,qet,vptq,opq,lopq --subspaces 64 --bpe 4.25 \
+  || status=$?
 [ "$status" -le 1 ] || exit "$status"
 
 section "2. Compile and run a model (qet-opt -> mlir-translate -> llc -> C++)"
