@@ -9,6 +9,8 @@
 #include "qet/Quantizer/ProductQuantizer.h"
 #include "qet/Quantizer/Random.h"
 
+#include "TestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
@@ -37,11 +39,7 @@ uint64_t solveLopq(uint64_t budget) {
 }
 
 Matrix gaussian(size_t rows, size_t cols, uint64_t seed) {
-  Rng rng(seed);
-  Matrix m(rows, cols);
-  for (float &v : m.values)
-    v = 0.02f * static_cast<float>(rng.normal());
-  return m;
+  return qet::test::gaussianMatrix(rows, cols, seed, 0.02f);
 }
 
 std::string param(const QuantizeResult &result, const std::string &name) {

@@ -5,6 +5,8 @@
 #include "qet/Quantizer/Error.h"
 #include "qet/Quantizer/Random.h"
 
+#include "TestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -16,11 +18,7 @@ using namespace qet::quant;
 namespace {
 
 Matrix gaussian(size_t rows, size_t cols, uint64_t seed, float scale = 1.0f) {
-  Rng rng(seed);
-  Matrix m(rows, cols);
-  for (float &v : m.values)
-    v = scale * static_cast<float>(rng.normal());
-  return m;
+  return qet::test::gaussianMatrix(rows, cols, seed, scale);
 }
 
 Matrix column(std::initializer_list<float> values) {

@@ -5,6 +5,8 @@
 #include "qet/Quantizer/MatrixIO.h"
 #include "qet/Quantizer/Random.h"
 
+#include "TestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -23,45 +25,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// A fresh directory per test under testing::TempDir(), removed afterwards.
-class NpyTest : public testing::Test {
-protected:
-  void SetUp() override {
-    const testing::TestInfo *info =
-        testing::UnitTest::GetInstance()->current_test_info();
-    dir =
-        fs::path(testing::TempDir()) / ("qet-npy-" + std::string(info->name()) +
-                                        "-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  void TearDown() override { fs::remove_all(dir); }
-
-  std::string file(const std::string &name) const { return (dir / name); }
-
-  void writeBytes(const std::string &path, const std::string &bytes) const {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    ASSERT_TRUE(out.good()) << path;
-  }
-
-  std::string readBytes(const std::string &path) const {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
-  }
-
-  std::vector<std::string> listDir() const {
-    std::vector<std::string> names;
-    for (const auto &entry : fs::directory_iterator(dir))
-      names.push_back(entry.path().filename());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-
-  fs::path dir;
-};
+using NpyTest = qet::test::ScratchDirTest;
 
 /// A .npy file as numpy lays it out, with `dict` as the header text.
 std::string npyFile(const std::string &dict, const std::string &data,

@@ -8,6 +8,8 @@
 #include "qet/Quantizer/KMeans.h"
 #include "qet/Quantizer/Random.h"
 
+#include "TestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -20,11 +22,7 @@ namespace {
 
 Matrix gaussian(size_t rows, size_t cols, uint64_t seed, float scale = 0.02f,
                 DType storage = DType::F32) {
-  Rng rng(seed);
-  Matrix m(rows, cols, storage);
-  for (float &v : m.values)
-    v = roundTo(storage, scale * static_cast<float>(rng.normal()));
-  return m;
+  return qet::test::gaussianMatrix(rows, cols, seed, scale, storage);
 }
 
 /// Correlated columns, where a rotation helps PQ.

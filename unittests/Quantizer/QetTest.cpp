@@ -11,6 +11,8 @@
 #include "qet/Quantizer/Scheme.h"
 #include "qet/Quantizer/SyntheticData.h"
 
+#include "TestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -24,11 +26,7 @@ namespace {
 
 Matrix gaussian(size_t rows, size_t cols, uint64_t seed,
                 DType storage = DType::F32) {
-  Rng rng(seed);
-  Matrix m(rows, cols, storage);
-  for (float &v : m.values)
-    v = roundTo(storage, 0.02f * static_cast<float>(rng.normal()));
-  return m;
+  return qet::test::gaussianMatrix(rows, cols, seed, 0.02f, storage);
 }
 
 bool bitwiseEqual(const Matrix &a, const Matrix &b) {

@@ -10,6 +10,8 @@
 #include "qet/Quantizer/Float16.h"
 #include "qet/Quantizer/Random.h"
 
+#include "TestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -20,11 +22,7 @@ using namespace qet::quant;
 namespace {
 
 Matrix gaussian(size_t rows, size_t cols, uint64_t seed, double sigma = 1.0) {
-  Rng rng(seed);
-  Matrix m(rows, cols);
-  for (float &v : m.values)
-    v = static_cast<float>(sigma * rng.normal());
-  return m;
+  return qet::test::gaussianMatrix(rows, cols, seed, sigma);
 }
 
 Matrix halfRounded(Matrix m) {

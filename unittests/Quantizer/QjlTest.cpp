@@ -15,6 +15,8 @@
 #include "qet/Quantizer/Random.h"
 #include "qet/Quantizer/Scheme.h"
 
+#include "TestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -28,11 +30,7 @@ namespace {
 constexpr double kPi = 3.14159265358979323846;
 
 Matrix gaussian(size_t rows, size_t cols, uint64_t seed, double sigma = 1.0) {
-  Rng rng(seed);
-  Matrix m(rows, cols);
-  for (float &v : m.values)
-    v = static_cast<float>(sigma * rng.normal());
-  return m;
+  return qet::test::gaussianMatrix(rows, cols, seed, sigma);
 }
 
 double dot(const float *a, const float *b, size_t n) {

@@ -6,6 +6,8 @@
 #include "qet/Quantizer/Metrics.h"
 #include "qet/Quantizer/Random.h"
 
+#include "TestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -22,11 +24,7 @@ Matrix rowMatrix(std::vector<float> values) {
 }
 
 Matrix gaussian(size_t rows, size_t cols, uint64_t seed, double sigma = 0.02) {
-  Rng rng(seed);
-  Matrix m(rows, cols);
-  for (float &v : m.values)
-    v = static_cast<float>(sigma * rng.normal());
-  return m;
+  return qet::test::gaussianMatrix(rows, cols, seed, sigma);
 }
 
 double meanSquare(const Matrix &m) {

@@ -13,6 +13,8 @@
 #include "qet/Quantizer/Scheme.h"
 #include "qet/Quantizer/WeightedKMeans.h"
 
+#include "TestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -24,11 +26,7 @@ using namespace qet::quant;
 namespace {
 
 Matrix gaussian(size_t rows, size_t cols, uint64_t seed, double sigma = 0.02) {
-  Rng rng(seed);
-  Matrix m(rows, cols);
-  for (float &v : m.values)
-    v = static_cast<float>(sigma * rng.normal());
-  return m;
+  return qet::test::gaussianMatrix(rows, cols, seed, sigma);
 }
 
 /// H = X^T X / tokens over Gaussian tokens (a Wishart matrix).
