@@ -20,6 +20,8 @@ using namespace qet::quant;
 
 namespace {
 
+using qet::test::param;
+
 constexpr uint64_t kN = 4096, kD = 128, kM = 4;
 
 uint64_t solvePq(uint64_t budget) {
@@ -40,13 +42,6 @@ uint64_t solveLopq(uint64_t budget) {
 
 Matrix gaussian(size_t rows, size_t cols, uint64_t seed) {
   return qet::test::gaussianMatrix(rows, cols, seed, 0.02f);
-}
-
-std::string param(const QuantizeResult &result, const std::string &name) {
-  for (const auto &[key, value] : result.params)
-    if (key == name)
-      return value;
-  return "";
 }
 
 std::vector<uint64_t> splitCounts(const std::string &text) {

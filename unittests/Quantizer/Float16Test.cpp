@@ -2,6 +2,8 @@
 
 #include "qet/Quantizer/Float16.h"
 
+#include "TestSupport.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -12,11 +14,7 @@ using namespace qet::quant;
 
 namespace {
 
-uint32_t bitsOf(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, 4);
-  return bits;
-}
+using qet::test::bitsOf;
 
 TEST(Float16, EveryHalfRoundTripsExactly) {
   for (uint32_t bits = 0; bits <= 0xffff; ++bits) {

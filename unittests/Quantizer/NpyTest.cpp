@@ -25,6 +25,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using qet::test::bitsOf;
+using qet::test::expectFormatError;
+using qet::test::expectSameBits;
+
 using NpyTest = qet::test::ScratchDirTest;
 
 /// A .npy file as numpy lays it out, with `dict` as the header text.
@@ -67,37 +71,6 @@ std::string dict(const std::string &descr, const std::string &shape,
                  const char *fortran = "False") {
   return "{'descr': '" + descr + "', 'fortran_order': " + fortran +
          ", 'shape': " + shape + ", }";
-}
-
-uint32_t bitsOf(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, 4);
-  return bits;
-}
-
-void expectSameBits(const Matrix &expected, const Matrix &actual) {
-  ASSERT_EQ(expected.rows, actual.rows);
-  ASSERT_EQ(expected.cols, actual.cols);
-  ASSERT_EQ(actual.values.size(), actual.rows * actual.cols);
-  for (size_t i = 0; i < expected.values.size(); ++i)
-    ASSERT_EQ(bitsOf(expected.values[i]), bitsOf(actual.values[i]))
-        << "element " << i << ": " << expected.values[i] << " vs "
-        << actual.values[i];
-}
-
-/// Runs `body`, which must throw FormatError with `phrase` in its message.
-template <typename Body>
-void expectFormatError(Body &&body, const std::string &phrase) {
-  try {
-    body();
-    ADD_FAILURE() << "no exception; expected FormatError with \"" << phrase
-                  << "\"";
-  } catch (const FormatError &error) {
-    EXPECT_NE(std::string(error.what()).find(phrase), std::string::npos)
-        << "message: " << error.what() << "\nexpected phrase: " << phrase;
-  } catch (const std::exception &error) {
-    ADD_FAILURE() << "wrong exception type; message: " << error.what();
-  }
 }
 
 Matrix randomMatrix(size_t rows, size_t cols, uint64_t seed, DType grid) {

@@ -20,30 +20,12 @@ using namespace qet::quant;
 
 namespace {
 
+using qet::test::param;
+using qet::test::serializedBits;
+
 Matrix gaussian(size_t rows, size_t cols, uint64_t seed, float scale = 0.02f,
                 DType storage = DType::F32) {
   return qet::test::gaussianMatrix(rows, cols, seed, scale, storage);
-}
-
-/// Bits in the streams' bytes less the zero padding of each last byte.
-uint64_t serializedBits(const PackedMatrix &packed) {
-  uint64_t total = 0;
-  for (const PackedStream &s : packed.streams) {
-    EXPECT_EQ(s.bytes.size(), (s.bits() + 7) / 8) << s.component;
-    uint64_t padding = 8 * s.bytes.size() - s.bits();
-    EXPECT_LT(padding, 8u) << s.component;
-    if (padding)
-      EXPECT_EQ(s.bytes.back() >> (8 - padding), 0) << s.component;
-    total += 8 * s.bytes.size() - padding;
-  }
-  return total;
-}
-
-std::string param(const QuantizeResult &result, const std::string &name) {
-  for (const auto &[key, value] : result.params)
-    if (key == name)
-      return value;
-  return "";
 }
 
 } // namespace

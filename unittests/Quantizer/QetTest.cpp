@@ -24,6 +24,9 @@ using namespace qet::quant;
 
 namespace {
 
+using qet::test::param;
+using qet::test::serializedBits;
+
 Matrix gaussian(size_t rows, size_t cols, uint64_t seed,
                 DType storage = DType::F32) {
   return qet::test::gaussianMatrix(rows, cols, seed, 0.02f, storage);
@@ -33,26 +36,6 @@ bool bitwiseEqual(const Matrix &a, const Matrix &b) {
   return a.rows == b.rows && a.cols == b.cols &&
          std::memcmp(a.values.data(), b.values.data(),
                      a.values.size() * sizeof(float)) == 0;
-}
-
-/// Bits in the streams' bytes less the zero padding of each last byte.
-uint64_t serializedBits(const PackedMatrix &packed) {
-  uint64_t total = 0;
-  for (const PackedStream &s : packed.streams) {
-    EXPECT_EQ(s.bytes.size(), (s.bits() + 7) / 8) << s.component;
-    uint64_t padding = 8 * s.bytes.size() - s.bits();
-    if (padding)
-      EXPECT_EQ(s.bytes.back() >> (8 - padding), 0) << s.component;
-    total += 8 * s.bytes.size() - padding;
-  }
-  return total;
-}
-
-std::string param(const QuantizeResult &result, const std::string &name) {
-  for (const auto &[key, value] : result.params)
-    if (key == name)
-      return value;
-  return "";
 }
 
 double meanSquare(const Matrix &m) {

@@ -22,6 +22,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
+using qet::test::bitsOf;
+using qet::test::expectFormatError;
+using qet::test::expectSameBits;
+
 using SafetensorsTest = qet::test::ScratchDirTest;
 
 std::string lengthPrefix(uint64_t length) {
@@ -43,36 +47,6 @@ std::string u16Data(const std::vector<uint16_t> &values) {
     bytes.push_back(static_cast<char>(bits >> 8));
   }
   return bytes;
-}
-
-uint32_t bitsOf(float value) {
-  uint32_t bits;
-  std::memcpy(&bits, &value, 4);
-  return bits;
-}
-
-void expectSameBits(const Matrix &expected, const Matrix &actual) {
-  ASSERT_EQ(expected.rows, actual.rows);
-  ASSERT_EQ(expected.cols, actual.cols);
-  ASSERT_EQ(actual.values.size(), actual.rows * actual.cols);
-  for (size_t i = 0; i < expected.values.size(); ++i)
-    ASSERT_EQ(bitsOf(expected.values[i]), bitsOf(actual.values[i]))
-        << "element " << i << ": " << expected.values[i] << " vs "
-        << actual.values[i];
-}
-
-template <typename Body>
-void expectFormatError(Body &&body, const std::string &phrase) {
-  try {
-    body();
-    ADD_FAILURE() << "no exception; expected FormatError with \"" << phrase
-                  << "\"";
-  } catch (const FormatError &error) {
-    EXPECT_NE(std::string(error.what()).find(phrase), std::string::npos)
-        << "message: " << error.what() << "\nexpected phrase: " << phrase;
-  } catch (const std::exception &error) {
-    ADD_FAILURE() << "wrong exception type; message: " << error.what();
-  }
 }
 
 /// Runs `body`, which must throw Error (not FormatError) with `phrase`.

@@ -2,12 +2,16 @@
 #ifndef QET_UNITTESTS_QUANTIZER_TESTSUPPORT_H
 #define QET_UNITTESTS_QUANTIZER_TESTSUPPORT_H
 
+#include "qet/Quantizer/Error.h"
 #include "qet/Quantizer/Matrix.h"
+#include "qet/Quantizer/PackedMatrix.h"
 #include "qet/Quantizer/Random.h"
+#include "qet/Quantizer/Scheme.h"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -28,6 +32,64 @@ inline quant::Matrix gaussianMatrix(size_t rows, size_t cols, uint64_t seed,
   for (float &v : m.values)
     v = quant::roundTo(storage, static_cast<float>(sigma * rng.normal()));
   return m;
+}
+
+/// The bit pattern of a float.
+inline uint32_t bitsOf(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  return bits;
+}
+
+/// Same shape and bit-identical elements.
+inline void expectSameBits(const quant::Matrix &expected,
+                           const quant::Matrix &actual) {
+  ASSERT_EQ(expected.rows, actual.rows);
+  ASSERT_EQ(expected.cols, actual.cols);
+  ASSERT_EQ(actual.values.size(), actual.rows * actual.cols);
+  for (size_t i = 0; i < expected.values.size(); ++i)
+    ASSERT_EQ(bitsOf(expected.values[i]), bitsOf(actual.values[i]))
+        << "element " << i << ": " << expected.values[i] << " vs "
+        << actual.values[i];
+}
+
+/// Runs `body`, which must throw FormatError with `phrase` in its message.
+template <typename Body>
+void expectFormatError(Body &&body, const std::string &phrase) {
+  try {
+    body();
+    ADD_FAILURE() << "no exception; expected FormatError with \"" << phrase
+                  << "\"";
+  } catch (const quant::FormatError &error) {
+    EXPECT_NE(std::string(error.what()).find(phrase), std::string::npos)
+        << "message: " << error.what() << "\nexpected phrase: " << phrase;
+  } catch (const std::exception &error) {
+    ADD_FAILURE() << "wrong exception type; message: " << error.what();
+  }
+}
+
+/// Bits in the streams' bytes less the zero padding of each last byte;
+/// checks each stream holds ceil(bits / 8) bytes with zero padding bits.
+inline uint64_t serializedBits(const quant::PackedMatrix &packed) {
+  uint64_t total = 0;
+  for (const quant::PackedStream &s : packed.streams) {
+    EXPECT_EQ(s.bytes.size(), (s.bits() + 7) / 8) << s.component;
+    uint64_t padding = 8 * s.bytes.size() - s.bits();
+    EXPECT_LT(padding, 8u) << s.component;
+    if (padding)
+      EXPECT_EQ(s.bytes.back() >> (8 - padding), 0) << s.component;
+    total += 8 * s.bytes.size() - padding;
+  }
+  return total;
+}
+
+/// The value a scheme reported for parameter `name` ("" when absent).
+inline std::string param(const quant::QuantizeResult &result,
+                         const std::string &name) {
+  for (const auto &[key, value] : result.params)
+    if (key == name)
+      return value;
+  return "";
 }
 
 /// A fresh directory per test under testing::TempDir(), removed afterwards.
