@@ -43,5 +43,9 @@ if __name__ == "__main__":
     write_npy(out + "/queries.npy", 5, 32, 13)
     write_safetensors(out + "/model.safetensors",
                       [("layer.0.key.weight", 64, 48, 3), ("layer.0.value.weight", 64, 48, 5)])
+    write_npy(out + "/nan.npy", 64, 32, 17)
+    with open(out + "/nan.npy", "r+b") as f:  # element (3, 5) becomes NaN
+        f.seek(128 + 4 * (3 * 32 + 5))
+        f.write(struct.pack("<f", float("nan")))
     with open(out + "/broken.npy", "wb") as f:
         f.write(b"\x93NUMPY\x01\x00\x10\x00{'descr': '<f4'")
