@@ -108,6 +108,27 @@ struct GroupedSpace {
   }
 };
 
+/// An element-wise linalg.generic over the data's iteration space reading a
+/// data-shaped tensor plus the per-group scales and, when given, zero points;
+/// `body` sees (element, scale[, zero point], output).
+Value groupedElementwise(OpBuilder &b, Location loc, const GroupedSpace &space,
+                         Value data, Value scales, Value zeroPoints,
+                         RankedTensorType resultType,
+                         function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+  SmallVector<Value> inputs = {data, scales};
+  SmallVector<AffineMap> maps = {space.identity, space.groupMap};
+  if (zeroPoints) {
+    inputs.push_back(zeroPoints);
+    maps.push_back(space.groupMap);
+  }
+  maps.push_back(space.identity);
+  Value init = emptyTensor(b, loc, resultType, space.dataSizes);
+  return linalg::GenericOp::create(b, loc, TypeRange{resultType}, inputs,
+                                   ValueRange{init}, maps, space.parallel(),
+                                   body)
+      .getResult(0);
+}
+
 struct GroupEncodeLowering : OpRewritePattern<GroupEncodeOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -192,19 +213,10 @@ struct GroupEncodeLowering : OpRewritePattern<GroupEncodeOp> {
         });
 
     // 3. Codes: clamp(roundeven((x - z) / s)), 0 where the scale is 0.
-    SmallVector<Value> codeInputs = {input, metadata.getResult(0)};
-    if (!symmetric)
-      codeInputs.push_back(metadata.getResult(1));
-    SmallVector<AffineMap> codeMaps = {space.identity, space.groupMap};
-    if (!symmetric)
-      codeMaps.push_back(space.groupMap);
-    codeMaps.push_back(space.identity);
-    auto codes = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{op.getCodes().getType()}, codeInputs,
-        ValueRange{emptyTensor(rewriter, loc, op.getCodes().getType(),
-                               space.dataSizes)},
-        codeMaps,
-        space.parallel(), [&](OpBuilder &b, Location l, ValueRange args) {
+    Value codes = groupedElementwise(
+        rewriter, loc, space, input, metadata.getResult(0),
+        symmetric ? Value() : metadata.getResult(1), op.getCodes().getType(),
+        [&](OpBuilder &b, Location l, ValueRange args) {
           Value x = castFloat(b, l, args[0], compute);
           Value s = castFloat(b, l, args[1], compute);
           if (!symmetric)
@@ -225,7 +237,7 @@ struct GroupEncodeLowering : OpRewritePattern<GroupEncodeOp> {
           linalg::YieldOp::create(b, l, code);
         });
 
-    SmallVector<Value> results = {codes.getResult(0), metadata.getResult(0)};
+    SmallVector<Value> results = {codes, metadata.getResult(0)};
     if (!symmetric)
       results.push_back(metadata.getResult(1));
     rewriter.replaceOp(op, results);
@@ -245,19 +257,10 @@ struct GroupDecodeLowering : OpRewritePattern<GroupDecodeOp> {
     FloatType compute = computeType(resultElement);
     bool symmetric = scheme.getSymmetric();
 
-    SmallVector<Value> inputs = {op.getCodes(), op.getScales()};
-    SmallVector<AffineMap> maps = {space.identity, space.groupMap};
-    if (!symmetric) {
-      inputs.push_back(op.getZeroPoints());
-      maps.push_back(space.groupMap);
-    }
-    maps.push_back(space.identity);
-    auto decode = linalg::GenericOp::create(
-        rewriter, loc, TypeRange{op.getResult().getType()}, inputs,
-        ValueRange{emptyTensor(rewriter, loc, op.getResult().getType(),
-                               space.dataSizes)},
-        maps,
-        space.parallel(), [&](OpBuilder &b, Location l, ValueRange args) {
+    Value decoded = groupedElementwise(
+        rewriter, loc, space, op.getCodes(), op.getScales(), op.getZeroPoints(),
+        op.getResult().getType(),
+        [&](OpBuilder &b, Location l, ValueRange args) {
           Value q = symmetric
                         ? arith::SIToFPOp::create(b, l, compute, args[0]).getResult()
                         : arith::UIToFPOp::create(b, l, compute, args[0]).getResult();
@@ -267,7 +270,7 @@ struct GroupDecodeLowering : OpRewritePattern<GroupDecodeOp> {
             x = arith::AddFOp::create(b, l, castFloat(b, l, args[2], compute), x);
           linalg::YieldOp::create(b, l, castFloat(b, l, x, resultElement));
         });
-    rewriter.replaceOp(op, decode.getResults());
+    rewriter.replaceOp(op, decoded);
     return success();
   }
 };
