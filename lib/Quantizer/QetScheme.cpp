@@ -176,6 +176,22 @@ Fitted searchBest(const std::string &scheme, const Matrix &input,
 
 std::string autoMark(bool searched) { return searched ? " (auto)" : ""; }
 
+/// The search report shared by hera and qet: the M values tried (after the
+/// chosen M, when M was searched), the candidate counts, iterations and seed.
+void reportSearch(std::vector<std::pair<std::string, std::string>> &params,
+                  const QuantizeOptions &options, const std::vector<size_t> &ms,
+                  size_t candidates, const SearchCounts &counts) {
+  if (!options.subspaces)
+    params.insert(params.begin() + 1,
+                  {"M tried", joinList(ms, [](size_t m) {
+                     return std::to_string(m);
+                   })});
+  if (candidates > 1)
+    params.push_back({"configs tried", counts.text()});
+  params.push_back({"iterations", std::to_string(options.iterations)});
+  params.push_back({"seed", std::to_string(options.seed)});
+}
+
 } // namespace
 
 QuantizeResult quantizeHera(const Matrix &input, const QuantizeOptions &options) {
@@ -237,15 +253,7 @@ QuantizeResult quantizeHera(const Matrix &input, const QuantizeOptions &options)
   auto &params = best.result.params;
   params[0].second += autoMark(!options.subspaces);
   params[1].second += autoMark(options.depths.empty());
-  if (!options.subspaces)
-    params.insert(params.begin() + 1,
-                  {"M tried", joinList(ms, [](size_t m) {
-                     return std::to_string(m);
-                   })});
-  if (candidates.size() > 1)
-    params.push_back({"configs tried", counts.text()});
-  params.push_back({"iterations", std::to_string(options.iterations)});
-  params.push_back({"seed", std::to_string(options.seed)});
+  reportSearch(params, options, ms, candidates.size(), counts);
   return std::move(best.result);
 }
 
@@ -377,15 +385,7 @@ QuantizeResult quantizeQet(const Matrix &input, const QuantizeOptions &options) 
   params[0].second += autoMark(!options.subspaces);
   params[2].second += autoMark(options.depths.empty());
   params[3].second += autoMark(options.split.empty());
-  if (!options.subspaces)
-    params.insert(params.begin() + 1,
-                  {"M tried", joinList(ms, [](size_t m) {
-                     return std::to_string(m);
-                   })});
-  if (candidates.size() > 1)
-    params.push_back({"configs tried", counts.text()});
-  params.push_back({"iterations", std::to_string(options.iterations)});
-  params.push_back({"seed", std::to_string(options.seed)});
+  reportSearch(params, options, ms, candidates.size(), counts);
   return std::move(best.result);
 }
 
