@@ -63,12 +63,9 @@ void expectPlainError(Body &&body, const std::string &phrase) {
   }
 }
 
+/// 3 * N(0, 1) values on the grid of `grid`.
 Matrix randomMatrix(size_t rows, size_t cols, uint64_t seed, DType grid) {
-  Rng rng(seed);
-  Matrix m(rows, cols);
-  for (float &value : m.values)
-    value = roundTo(grid, static_cast<float>(rng.normal() * 3.0));
-  return m;
+  return qet::test::gaussianMatrix(rows, cols, seed, 3.0, grid);
 }
 
 } // namespace
