@@ -22,6 +22,7 @@ namespace {
 
 using qet::test::param;
 using qet::test::serializedBits;
+using qet::test::expectSameStreams;
 
 Matrix gaussian(size_t rows, size_t cols, uint64_t seed, float scale = 0.02f,
                 DType storage = DType::F32) {
@@ -136,9 +137,7 @@ TEST(ProductQuantizer, ThreadCountDoesNotChangeTheResult) {
   QuantizeResult oneInner = quantizePq(x, options);
   options.threads = 2;
   QuantizeResult twoInner = quantizePq(x, options);
-  ASSERT_EQ(one.packed.streams.size(), two.packed.streams.size());
-  for (size_t s = 0; s < one.packed.streams.size(); ++s)
-    EXPECT_EQ(one.packed.streams[s].bytes, two.packed.streams[s].bytes);
+  expectSameStreams(one.packed, two.packed);
   EXPECT_EQ(one.reconstruction.values, two.reconstruction.values);
   EXPECT_EQ(oneInner.reconstruction.values, twoInner.reconstruction.values);
 }

@@ -26,6 +26,7 @@ namespace {
 
 using qet::test::param;
 using qet::test::serializedBits;
+using qet::test::expectSameStreams;
 
 Matrix gaussian(size_t rows, size_t cols, uint64_t seed,
                 DType storage = DType::F32) {
@@ -232,10 +233,8 @@ TEST(Qet, SameSeedSameOutputAcrossThreadCounts) {
     QuantizeResult two = quantize(scheme, x, options);
     EXPECT_EQ(one.params, two.params) << scheme;
     EXPECT_TRUE(bitwiseEqual(one.reconstruction, two.reconstruction)) << scheme;
-    ASSERT_EQ(one.packed.streams.size(), two.packed.streams.size());
-    for (size_t i = 0; i < one.packed.streams.size(); ++i)
-      EXPECT_EQ(one.packed.streams[i].bytes, two.packed.streams[i].bytes)
-          << scheme << " " << one.packed.streams[i].component;
+    SCOPED_TRACE(scheme);
+    expectSameStreams(one.packed, two.packed);
   }
 }
 

@@ -83,6 +83,16 @@ inline uint64_t serializedBits(const quant::PackedMatrix &packed) {
   return total;
 }
 
+/// The same streams, in the same order, with identical bytes.
+inline void expectSameStreams(const quant::PackedMatrix &a,
+                              const quant::PackedMatrix &b) {
+  ASSERT_EQ(a.streams.size(), b.streams.size());
+  for (size_t s = 0; s < a.streams.size(); ++s) {
+    EXPECT_EQ(a.streams[s].component, b.streams[s].component);
+    EXPECT_EQ(a.streams[s].bytes, b.streams[s].bytes) << a.streams[s].component;
+  }
+}
+
 /// The value a scheme reported for parameter `name` ("" when absent).
 inline std::string param(const quant::QuantizeResult &result,
                          const std::string &name) {
