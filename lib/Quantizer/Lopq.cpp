@@ -148,10 +148,7 @@ QuantizeResult quantizeLopq(const Matrix &input,
 
     QuantizeResult result;
     result.scheme = "lopq";
-    result.packed.scheme = "lopq";
-    result.packed.rows = n;
-    result.packed.cols = d;
-    result.packed.storage = input.storage;
+    result.packed = PackedMatrix::emptyFor("lopq", input);
     packLopq(model, result.packed);
     result.reconstruction = decodeLopq(result.packed, options.threads);
     result.params = {{"M", std::to_string(m)},

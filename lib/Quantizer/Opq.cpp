@@ -164,10 +164,7 @@ QuantizeResult quantizeOpq(const Matrix &input,
     OpqModel model = trainOpq(input, config);
     QuantizeResult result;
     result.scheme = "opq";
-    result.packed.scheme = "opq";
-    result.packed.rows = n;
-    result.packed.cols = d;
-    result.packed.storage = input.storage;
+    result.packed = PackedMatrix::emptyFor("opq", input);
     packOpq(model, result.packed);
     result.reconstruction = decodeOpq(result.packed, options.threads);
     result.params = {{"M", std::to_string(m)},

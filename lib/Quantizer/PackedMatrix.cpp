@@ -35,6 +35,16 @@ void PackedMatrix::addFloats(const std::string &component,
   addCodes(component, raw, bitWidth(type));
 }
 
+PackedMatrix PackedMatrix::emptyFor(const std::string &scheme,
+                                    const Matrix &input) {
+  PackedMatrix packed;
+  packed.scheme = scheme;
+  packed.rows = input.rows;
+  packed.cols = input.cols;
+  packed.storage = input.storage;
+  return packed;
+}
+
 int64_t PackedMatrix::param(const std::string &name) const {
   auto it = params.find(name);
   if (it == params.end())

@@ -173,10 +173,7 @@ QuantizeResult quantizePq(const Matrix &input, const QuantizeOptions &options) {
                                     options.threads});
     QuantizeResult result;
     result.scheme = "pq";
-    result.packed.scheme = "pq";
-    result.packed.rows = n;
-    result.packed.cols = d;
-    result.packed.storage = input.storage;
+    result.packed = PackedMatrix::emptyFor("pq", input);
     packPq(model, result.packed);
     result.reconstruction = decodePq(result.packed);
     result.params = {{"M", std::to_string(m)},

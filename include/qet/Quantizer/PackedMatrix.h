@@ -37,6 +37,9 @@ struct PackedMatrix {
   std::map<std::string, int64_t> params;
   std::vector<PackedStream> streams;
 
+  /// A packed form of `input` under `scheme` with no streams yet.
+  static PackedMatrix emptyFor(const std::string &scheme, const Matrix &input);
+
   /// The value of a hyper-parameter; FormatError when absent.
   int64_t param(const std::string &name) const;
 
