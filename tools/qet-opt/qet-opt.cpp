@@ -14,10 +14,12 @@
 
 #include "qet/Conversion/Passes.h"
 #include "qet/Dialect/Qet/IR/QetDialect.h"
+#include "qet/Dialect/Qet/Transforms/Passes.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::qet::registerQetConversionPasses();
+  mlir::qet::registerQetTransformsPasses();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

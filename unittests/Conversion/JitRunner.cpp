@@ -3,6 +3,7 @@
 #include "JitRunner.h"
 
 #include "qet/Conversion/Passes.h"
+#include "qet/Dialect/Qet/Transforms/Passes.h"
 #include "qet/Dialect/Qet/IR/QetDialect.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -28,6 +29,7 @@ static void registerOnce() {
   std::call_once(once, [] {
     mlir::registerAllPasses();
     mlir::qet::registerQetConversionPasses();
+    mlir::qet::registerQetTransformsPasses();
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
   });

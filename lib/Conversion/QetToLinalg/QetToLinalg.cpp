@@ -279,7 +279,8 @@ struct ConvertQetToLinalgPass
     : qet::impl::ConvertQetToLinalgBase<ConvertQetToLinalgPass> {
   void runOnOperation() override {
     ConversionTarget target(getContext());
-    target.addIllegalOp<GroupEncodeOp, GroupDecodeOp>();
+    target.addIllegalOp<GroupEncodeOp, GroupDecodeOp, BitUnpackOp, VqDecodeOp,
+                        UnswapTreeOp, ResidualSumOp>();
     target.markUnknownOpDynamicallyLegal([](Operation *) { return true; });
     RewritePatternSet patterns(&getContext());
     populateQetToLinalgPatterns(patterns);
@@ -293,4 +294,5 @@ struct ConvertQetToLinalgPass
 
 void mlir::qet::populateQetToLinalgPatterns(RewritePatternSet &patterns) {
   patterns.add<GroupEncodeLowering, GroupDecodeLowering>(patterns.getContext());
+  populateQetDecodePrimitivesToLinalgPatterns(patterns);
 }

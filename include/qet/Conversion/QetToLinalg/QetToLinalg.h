@@ -15,6 +15,10 @@ namespace qet {
 /// Patterns lowering qet.group_encode / qet.group_decode to linalg.generic.
 void populateQetToLinalgPatterns(RewritePatternSet &patterns);
 
+/// Patterns lowering qet.bit_unpack, qet.vq_decode, qet.unswap_tree and
+/// qet.residual_sum to linalg.generic.
+void populateQetDecodePrimitivesToLinalgPatterns(RewritePatternSet &patterns);
+
 } // namespace qet
 } // namespace mlir
 

@@ -87,3 +87,30 @@ uint64_t RtnAttr::getStorageBits(int64_t rows, int64_t rowLength) const {
          (static_cast<uint64_t>(rowLength) * getBits() +
           metadataBits * static_cast<uint64_t>(getNumGroups(rowLength)));
 }
+
+void RtnAttr::getLibraryParams(int64_t, std::map<std::string, int64_t> &params) const {
+  params["bits"] = getBits();
+  params["group"] = static_cast<int64_t>(getGroup());
+  params["symmetric"] = getSymmetric();
+}
+
+std::string RtnAttr::getLibraryScheme() const {
+  return getSymmetric() ? "rtn-sym" : "rtn";
+}
+
+LogicalResult
+RtnAttr::verifyMatrix(int64_t, int64_t, Type,
+                      function_ref<InFlightDiagnostic()>) const {
+  return success(); // any shape: the last group may be shorter
+}
+
+SmallVector<StorageComponent> RtnAttr::getComponents(int64_t rows, int64_t cols,
+                                                     Type) const {
+  uint64_t groups = static_cast<uint64_t>(rows) * getNumGroups(cols);
+  SmallVector<StorageComponent> components = {
+      {"codes", getBits(), static_cast<uint64_t>(rows * cols)},
+      {"scales", 16, groups}};
+  if (!getSymmetric())
+    components.push_back({"zero_points", 16, groups});
+  return components;
+}

@@ -17,6 +17,9 @@ def Qet_Dialect : Dialect {
     components. The namespace is `qet` because upstream MLIR owns `quant`.
   }];
   let useDefaultAttributePrinterParser = 1;
+  let useDefaultTypePrinterParser = 1;
+  let hasConstantMaterializer = 1;
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
 class Qet_Op<string mnemonic, list<Trait> traits = []>

@@ -10,6 +10,7 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "qet/Dialect/Qet/IR/QetAttrs.h"
 #include "qet/Dialect/Qet/IR/QetDialect.h"
+#include "qet/Dialect/Qet/IR/QetTypes.h"
 
 #define GET_OP_CLASSES
 #include "qet/Dialect/Qet/IR/QetOps.h.inc"

@@ -1,0 +1,84 @@
+//===- Passes.td - Transformation passes of the qet dialect -*- tablegen -*-===//
+
+#ifndef QET_DIALECT_QET_TRANSFORMS_PASSES_TD
+#define QET_DIALECT_QET_TRANSFORMS_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def QetQuantizeWeights : Pass<"qet-quantize-weights", "::mlir::ModuleOp"> {
+  let summary = "Quantize weight constants of matrix products at compile time";
+  let description = [{
+    Finds float constants (dense or `dense_resource`; f32, f16, bf16) that
+    feed a contraction (`linalg.matmul` with any operand layout,
+    `linalg.matvec`, `linalg.batch_matmul`, `linalg.generic` contractions),
+    quantizes each with the quantizer library (in parallel across weights)
+    and replaces the use by `qet.constant` + `qet.dequantize` (+ the
+    transpose/reshape back to the operand's layout).
+
+    The packed matrix has one row per output feature and the reduction
+    dimension along its rows (weights [K, N] are stored as N x K), so
+    groups and subspaces run along the dot products. Batch dimensions are
+    folded into rows.
+
+    Each quantized weight gets a remark with its exact bits per element and
+    error; a constant that cannot be quantized (integer type, not a
+    contraction operand shape the pass understands, below `min-elements`)
+    is left alone with a remark that says why. A NaN/Inf weight or a budget
+    the scheme cannot meet is an error.
+  }];
+  let options = [
+    Option<"scheme", "scheme", "std::string", /*default=*/"\"rtn\"",
+           "Quantization scheme: rtn, rtn-sym, pq, opq, lopq, hera, qet, vptq">,
+    Option<"bpe", "bpe", "double", /*default=*/"4.0",
+           "Bits-per-element budget (every stored bit counted)">,
+    Option<"bits", "bits", "unsigned", /*default=*/"0",
+           "RTN code width (0 = the largest within the budget)">,
+    Option<"group", "group", "unsigned", /*default=*/"128",
+           "RTN group length">,
+    Option<"subspaces", "subspaces", "unsigned", /*default=*/"0",
+           "Codebook schemes: subspaces M (0 = search)">,
+    ListOption<"depths", "depths", "unsigned",
+               "HERA/QET: swap-tree depth per stage (empty = search)">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"4096",
+           "Leave smaller constants dense">,
+    Option<"seed", "seed", "uint64_t", /*default=*/"123",
+           "Seed of every random choice (same seed, same output)">,
+  ];
+  let dependentDialects = [
+    "::mlir::qet::QetDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def QetDecompose : Pass<"qet-decompose"> {
+  let summary = "Rewrite qet.dequantize into the decode primitives";
+  let description = [{
+    Replaces `qet.dequantize` of each scheme by the primitive ops that
+    decode it from its storage components (`qet.storage`), computing what
+    the quantizer library's decoder computes:
+    * RTN: `bit_unpack` codes, fp16 scales/zero points -> `group_decode`;
+    * PQ/OPQ: `bit_unpack` codes and codebooks -> `vq_decode` (-> times
+      R^T for OPQ, a `linalg.matmul`);
+    * HERA/QET: per stage `vq_decode` (codebook levels decoded on their
+      grid first) -> `unswap_tree` -> `residual_sum`.
+    Schemes without a decomposition (LOPQ, VPTQ, QJL) keep their
+    `qet.dequantize`, with a remark; `qet-verify-lowered` then names them.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
+def QetVerifyLowered : Pass<"qet-verify-lowered", "::mlir::ModuleOp"> {
+  let summary = "Fail if any qet op or packed type survives";
+  let description = [{
+    Run before bufferization: every `qet` op must have been decomposed and
+    lowered, and no value, argument or function signature may still have a
+    `!qet.packed` type. Each survivor is reported with its location.
+  }];
+}
+
+#endif // QET_DIALECT_QET_TRANSFORMS_PASSES_TD
