@@ -163,7 +163,8 @@ void writeAll(int fd, const void *data, size_t size, const std::string &path) {
     if (written < 0) {
       if (errno == EINTR)
         continue;
-      throw ContainerError(path + ": write failed: " + std::strerror(errno));
+      throw ContainerError(path + ": write failed: " + std::strerror(errno),
+                           ContainerErrorKind::Io);
     }
     p += written;
     size -= static_cast<size_t>(written);
@@ -196,7 +197,8 @@ void writeContainer(const std::string &path,
                     const std::vector<TensorData> &tensors, bool replace) {
   checkWritable(tensors, path);
   if (!replace && ::access(path.c_str(), F_OK) == 0)
-    throw ContainerError(path + ": exists; refusing to overwrite it");
+    throw ContainerError(path + ": exists; refusing to overwrite it",
+                         ContainerErrorKind::Io);
 
   // Layout: the table's size does not depend on the offsets it holds.
   uint64_t tableSize = serializeTable(tensors, {}).size();
@@ -230,7 +232,8 @@ void writeContainer(const std::string &path,
   int fd = ::mkstemp(templ.data());
   if (fd < 0)
     throw ContainerError(path + ": cannot create a temporary file in " +
-                         directory + ": " + std::strerror(errno));
+                             directory + ": " + std::strerror(errno),
+                         ContainerErrorKind::Io);
   temp = templ.data();
   try {
     writeAll(fd, header.data(), header.size(), path);
@@ -247,22 +250,26 @@ void writeContainer(const std::string &path,
     }
     writeAll(fd, zeros, fileSize - position, path);
     if (::fsync(fd) != 0)
-      throw ContainerError(path + ": fsync failed: " + std::strerror(errno));
+      throw ContainerError(path + ": fsync failed: " + std::strerror(errno),
+                           ContainerErrorKind::Io);
     if (::close(fd) != 0) {
       fd = -1;
-      throw ContainerError(path + ": close failed: " + std::strerror(errno));
+      throw ContainerError(path + ": close failed: " + std::strerror(errno),
+                           ContainerErrorKind::Io);
     }
     fd = -1;
     ::chmod(temp.c_str(), 0644);
     if (replace) {
       if (::rename(temp.c_str(), path.c_str()) != 0)
-        throw ContainerError(path + ": cannot rename the finished file into "
-                                    "place: " + std::strerror(errno));
+        throw ContainerError(path + ": cannot rename the finished file "
+                                    "into place: " + std::strerror(errno),
+                             ContainerErrorKind::Io);
     } else {
       // link() fails if `path` appeared meanwhile: never clobbers.
       if (::link(temp.c_str(), path.c_str()) != 0)
         throw ContainerError(path + ": cannot create it: " +
-                             std::strerror(errno));
+                                 std::strerror(errno),
+                             ContainerErrorKind::Io);
       ::unlink(temp.c_str());
     }
   } catch (...) {
@@ -278,11 +285,12 @@ Container Container::open(const std::string &path) {
   c.file = path;
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0)
-    throw ContainerError(path + ": cannot open: " + std::strerror(errno));
+    throw ContainerError(path + ": cannot open: " + std::strerror(errno),
+                         ContainerErrorKind::Io);
   struct stat info;
   if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
     ::close(fd);
-    throw ContainerError(path + ": not a regular file");
+    throw ContainerError(path + ": not a regular file", ContainerErrorKind::Io);
   }
   uint64_t size = static_cast<uint64_t>(info.st_size);
   if (size < kHeaderSize) {
@@ -293,7 +301,8 @@ Container Container::open(const std::string &path) {
   void *mapped = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
   ::close(fd);
   if (mapped == MAP_FAILED)
-    throw ContainerError(path + ": mmap failed: " + std::strerror(errno));
+    throw ContainerError(path + ": mmap failed: " + std::strerror(errno),
+                         ContainerErrorKind::Io);
   c.mapping = static_cast<const uint8_t *>(mapped);
   c.mappingSize = size;
   c.owned = true;
@@ -327,7 +336,8 @@ void Container::parse() {
                          std::to_string(version) + " (this build reads " +
                          std::to_string(kContainerVersion) + ")");
   if (get32(h + kHeaderCrcOffset) != crc32c(h, kHeaderCrcOffset))
-    throw ContainerError(path + ": header checksum mismatch (corrupt header)");
+    throw ContainerError(path + ": header checksum mismatch (corrupt header)",
+                         ContainerErrorKind::Checksum);
   uint32_t tensorCount = get32(h + 12);
   uint64_t fileSize = get64(h + 16);
   uint64_t tableOffset = get64(h + 24);
@@ -340,7 +350,8 @@ void Container::parse() {
     throw ContainerError(path + ": tensor table out of bounds");
   const uint8_t *tableBytes = c.mapping + kHeaderSize;
   if (get32(h + 40) != crc32c(tableBytes, tableSize))
-    throw ContainerError(path + ": tensor table checksum mismatch");
+    throw ContainerError(path + ": tensor table checksum mismatch",
+                         ContainerErrorKind::Checksum);
 
   Cursor in(tableBytes, tableSize, path);
   uint64_t dataStart = kHeaderSize + tableSize;
@@ -459,8 +470,9 @@ const uint8_t *Container::sectionBytes(const TensorInfo &tensor,
   const uint8_t *bytes = mapping + section.offset;
   if (crc32c(bytes, section.size) != section.crc)
     throw ContainerError(file + ": checksum mismatch in section '" +
-                         section.name + "' of tensor '" + tensor.name +
-                         "' (the file is corrupt)");
+                             section.name + "' of tensor '" + tensor.name +
+                             "' (the file is corrupt)",
+                         ContainerErrorKind::Checksum);
   return bytes;
 }
 

@@ -20,11 +20,21 @@
 
 namespace qet::runtime {
 
+/// What kind of failure a ContainerError reports (the C API maps it to a
+/// status code): bad bytes, a failed system call, or a checksum mismatch.
+enum class ContainerErrorKind { Format, Io, Checksum };
+
 /// Every container error: the message names the file and what is wrong.
 class ContainerError : public std::runtime_error {
 public:
-  explicit ContainerError(const std::string &message)
-      : std::runtime_error(message) {}
+  explicit ContainerError(const std::string &message,
+                          ContainerErrorKind kind = ContainerErrorKind::Format)
+      : std::runtime_error(message), errorKind(kind) {}
+
+  ContainerErrorKind kind() const { return errorKind; }
+
+private:
+  ContainerErrorKind errorKind;
 };
 
 constexpr uint32_t kContainerVersion = 1;
