@@ -254,8 +254,8 @@ static std::string stagePrefix(size_t stage) {
 void QetSchemeAttr::getLibraryParams(int64_t, std::map<std::string, int64_t> &params) const {
   params["M"] = static_cast<int64_t>(getSubspaces());
   params["stages"] = static_cast<int64_t>(getDepths().size());
-  for (size_t i = 0; i < getDepths().size(); ++i) {
-    std::string prefix = stagePrefix(i);
+  for (int64_t i = 0; i < getDepths().size(); ++i) {
+    std::string prefix = stagePrefix(static_cast<size_t>(i));
     params[prefix + "depth"] = getDepths()[i];
     params[prefix + "codebook_bits"] = getCodebookBits()[i];
     params[prefix + "Ks"] = getCentroids()[i];
@@ -267,7 +267,7 @@ QetSchemeAttr::verifyMatrix(int64_t rows, int64_t cols, Type,
                             function_ref<InFlightDiagnostic()> emitError) const {
   if (failed(verifySubspaces("#qet.qet", getSubspaces(), cols, emitError)))
     return failure();
-  for (size_t i = 0; i < getDepths().size(); ++i) {
+  for (int64_t i = 0; i < getDepths().size(); ++i) {
     if (getCentroids()[i] > rows)
       return emitError() << "#qet.qet: stage " << i << " centroids = "
                          << getCentroids()[i] << " exceeds the " << rows
@@ -283,8 +283,8 @@ QetSchemeAttr::getComponents(int64_t rows, int64_t cols,
                              Type elementType) const {
   SmallVector<StorageComponent> out;
   unsigned fbits = floatStorageBits(elementType);
-  for (size_t i = 0; i < getDepths().size(); ++i) {
-    std::string prefix = stagePrefix(i);
+  for (int64_t i = 0; i < getDepths().size(); ++i) {
+    std::string prefix = stagePrefix(static_cast<size_t>(i));
     uint64_t ks = u64(getCentroids()[i]);
     unsigned b = static_cast<unsigned>(getCodebookBits()[i]);
     if (b == 0) {
