@@ -64,19 +64,6 @@ std::string rtnRoundTripSource(const RtnConfig &config) {
          "  return\n}\n";
 }
 
-template <typename T>
-StridedMemRefType<T, 2> describe(std::vector<T> &data, size_t rows,
-                                 size_t cols) {
-  StridedMemRefType<T, 2> d;
-  d.basePtr = d.data = data.data();
-  d.offset = 0;
-  d.sizes[0] = static_cast<int64_t>(rows);
-  d.sizes[1] = static_cast<int64_t>(cols);
-  d.strides[0] = static_cast<int64_t>(cols);
-  d.strides[1] = 1;
-  return d;
-}
-
 Matrix randomMatrix(size_t rows, size_t cols, uint64_t seed) {
   Rng rng(seed);
   Matrix m(rows, cols);
@@ -102,11 +89,11 @@ TEST_P(CompiledRtn, MatchesQuantizerLibraryBitForBit) {
     std::vector<int8_t> codes(rows * cols, 0);
     std::vector<uint16_t> scales(rows * groups, 0), zeros(rows * groups, 0);
     std::vector<float> out(rows * cols, 0.0f);
-    auto inDesc = describe(input.values, rows, cols);
-    auto codesDesc = describe(codes, rows, cols);
-    auto scalesDesc = describe(scales, rows, groups);
-    auto zerosDesc = describe(zeros, rows, groups);
-    auto outDesc = describe(out, rows, cols);
+    auto inDesc = test::describe(input.values, rows, cols);
+    auto codesDesc = test::describe(codes, rows, cols);
+    auto scalesDesc = test::describe(scales, rows, groups);
+    auto zerosDesc = test::describe(zeros, rows, groups);
+    auto outDesc = test::describe(out, rows, cols);
     llvm::Error error = runner.engine()->invoke(
         "roundtrip", &inDesc, &codesDesc, &scalesDesc, &zerosDesc, &outDesc);
     ASSERT_FALSE(error) << llvm::toString(std::move(error));

@@ -108,18 +108,6 @@ std::string pipeline(const Case &c) {
          "reconcile-unrealized-casts";
 }
 
-template <typename T>
-StridedMemRefType<T, 2> describe(std::vector<T> &data, size_t rows, size_t cols) {
-  StridedMemRefType<T, 2> d;
-  d.basePtr = d.data = data.data();
-  d.offset = 0;
-  d.sizes[0] = static_cast<int64_t>(rows);
-  d.sizes[1] = static_cast<int64_t>(cols);
-  d.strides[0] = static_cast<int64_t>(cols);
-  d.strides[1] = 1;
-  return d;
-}
-
 /// Runs the compiled identity product; returns the decoded K x N weight.
 template <typename T>
 std::vector<float> runCompiled(const Case &c, test::JitRunner &runner) {
@@ -131,8 +119,8 @@ std::vector<float> runCompiled(const Case &c, test::JitRunner &runner) {
     else
       x[i * c.k + i] = halfBits(c.dtype, 1.0f);
   }
-  auto xd = describe(x, c.k, c.k);
-  auto yd = describe(y, c.k, c.n);
+  auto xd = test::describe(x, c.k, c.k);
+  auto yd = test::describe(y, c.k, c.n);
   llvm::Error error = runner.engine()->invoke("run", &xd, &yd);
   EXPECT_FALSE(error) << llvm::toString(std::move(error));
   return y;
