@@ -2,12 +2,17 @@
 //
 // Verifiers and storage layouts of #qet.pq, #qet.lopq, #qet.hera, #qet.qet,
 // #qet.vq and #qet.qjl. Component names, widths and counts match the
-// quantizer library's packers (lib/Quantizer/*), so a qet.constant holds
-// exactly the streams the library writes.
+// quantizer library's packers (lib/Quantizer/*), whose stream prefixes and
+// index widths they use, so a qet.constant holds exactly the streams the
+// library writes.
 //
 //===----------------------------------------------------------------------===//
 
 #include "qet/Dialect/Qet/IR/QetAttrs.h"
+
+#include "qet/Quantizer/BitPacking.h"
+#include "qet/Quantizer/Lopq.h"
+#include "qet/Quantizer/Qet.h"
 
 #include "mlir/IR/BuiltinTypes.h"
 
@@ -16,13 +21,6 @@ using namespace mlir::qet;
 
 unsigned mlir::qet::floatStorageBits(Type elementType) {
   return elementType.isF32() ? 32 : 16;
-}
-
-unsigned mlir::qet::indexWidth(uint64_t count) {
-  unsigned bits = 0;
-  for (uint64_t largest = count > 0 ? count - 1 : 0; largest; largest >>= 1)
-    ++bits;
-  return bits;
 }
 
 static uint64_t u64(int64_t value) { return static_cast<uint64_t>(value); }
@@ -42,7 +40,8 @@ static void appendPq(SmallVectorImpl<StorageComponent> &out,
                      const std::string &prefix, uint64_t rows, uint64_t cols,
                      uint64_t subspaces, uint64_t centroids, unsigned fbits) {
   out.push_back({prefix + "codebooks", fbits, centroids * cols});
-  out.push_back({prefix + "codes", indexWidth(centroids), rows * subspaces});
+  out.push_back({prefix + "codes", ::qet::quant::indexBits(centroids),
+                 rows * subspaces});
 }
 
 static void appendSwapBits(SmallVectorImpl<StorageComponent> &out,
@@ -152,12 +151,12 @@ LopqAttr::getComponents(int64_t rows, int64_t cols, Type elementType) const {
   unsigned fbits = floatStorageBits(elementType);
   ArrayRef<int64_t> clusterRows = getClusterRows().asArrayRef();
   SmallVector<StorageComponent> out = {
-      {"labels", indexWidth(clusterRows.size()), u64(rows)}};
+      {"labels", ::qet::quant::indexBits(clusterRows.size()), u64(rows)}};
   for (auto [c, n, ks] :
        llvm::enumerate(clusterRows, getClusterCentroids().asArrayRef())) {
     if (n == 0)
       continue; // an empty cluster stores nothing
-    std::string prefix = "c" + std::to_string(c) + ".";
+    std::string prefix = ::qet::quant::lopqClusterPrefix(c);
     out.push_back({prefix + "rotation", fbits, u64(cols) * u64(cols)});
     appendPq(out, prefix, u64(n), u64(cols), getSubspaces(), u64(ks), fbits);
   }
@@ -247,15 +246,11 @@ QetSchemeAttr::verify(function_ref<InFlightDiagnostic()> emitError,
 
 std::string QetSchemeAttr::getLibraryScheme() const { return "qet"; }
 
-static std::string stagePrefix(size_t stage) {
-  return "s" + std::to_string(stage + 1) + ".";
-}
-
 void QetSchemeAttr::getLibraryParams(int64_t, std::map<std::string, int64_t> &params) const {
   params["M"] = static_cast<int64_t>(getSubspaces());
   params["stages"] = static_cast<int64_t>(getDepths().size());
   for (int64_t i = 0; i < getDepths().size(); ++i) {
-    std::string prefix = stagePrefix(static_cast<size_t>(i));
+    std::string prefix = ::qet::quant::qetStagePrefix(static_cast<size_t>(i));
     params[prefix + "depth"] = getDepths()[i];
     params[prefix + "codebook_bits"] = getCodebookBits()[i];
     params[prefix + "Ks"] = getCentroids()[i];
@@ -284,7 +279,7 @@ QetSchemeAttr::getComponents(int64_t rows, int64_t cols,
   SmallVector<StorageComponent> out;
   unsigned fbits = floatStorageBits(elementType);
   for (int64_t i = 0; i < getDepths().size(); ++i) {
-    std::string prefix = stagePrefix(static_cast<size_t>(i));
+    std::string prefix = ::qet::quant::qetStagePrefix(static_cast<size_t>(i));
     uint64_t ks = u64(getCentroids()[i]);
     unsigned b = static_cast<unsigned>(getCodebookBits()[i]);
     if (b == 0) {
@@ -293,7 +288,8 @@ QetSchemeAttr::getComponents(int64_t rows, int64_t cols,
       out.push_back({prefix + "codebook_levels", b, ks * u64(cols)});
       out.push_back({prefix + "codebook_lo", fbits, 1});
       out.push_back({prefix + "codebook_step", fbits, 1});
-      out.push_back({prefix + "codes", indexWidth(ks), u64(rows) * getSubspaces()});
+      out.push_back({prefix + "codes", ::qet::quant::indexBits(ks),
+                     u64(rows) * getSubspaces()});
     }
     appendSwapBits(out, prefix + "swap_bits", u64(rows), u64(cols),
                    getDepths()[i]);

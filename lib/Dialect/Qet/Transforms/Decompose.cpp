@@ -9,6 +9,7 @@
 
 #include "qet/Dialect/Qet/IR/QetOps.h"
 #include "qet/Dialect/Qet/Transforms/Passes.h"
+#include "qet/Quantizer/Qet.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -73,6 +74,13 @@ public:
     llvm_unreachable("component not in the scheme's layout");
   }
 
+  /// The bytes of component `name`.
+  Value bytes(StringRef name) {
+    auto bytesType = RankedTensorType::get(
+        {static_cast<int64_t>(component(name).bytes())}, b.getI8Type());
+    return StorageOp::create(b, loc, bytesType, packed, name);
+  }
+
   /// The fields of `name` as integers of `width` bits in `shape`.
   Value fields(StringRef name, ArrayRef<int64_t> shape, unsigned width,
                bool signExtend = false) {
@@ -81,10 +89,7 @@ public:
     if (c.bitsEach == 0) // a single centroid: every index is 0
       return arith::ConstantOp::create(
           b, loc, resultType, DenseElementsAttr::get(resultType, b.getIntegerAttr(b.getIntegerType(width), 0)));
-    auto bytesType = RankedTensorType::get(
-        {static_cast<int64_t>(c.bytes())}, b.getI8Type());
-    Value bytes = StorageOp::create(b, loc, bytesType, packed, name);
-    return BitUnpackOp::create(b, loc, resultType, bytes,
+    return BitUnpackOp::create(b, loc, resultType, bytes(name),
                                b.getI64IntegerAttr(c.bitsEach),
                                signExtend ? b.getUnitAttr() : UnitAttr());
   }
@@ -173,11 +178,7 @@ public:
   Value unswap(Value x, const std::string &name, int64_t depth) {
     if (depth == 0)
       return x;
-    const StorageComponent &c = component(name);
-    auto bytesType = RankedTensorType::get({static_cast<int64_t>(c.bytes())},
-                                           b.getI8Type());
-    Value bits = StorageOp::create(b, loc, bytesType, packed, name);
-    return UnswapTreeOp::create(b, loc, x.getType(), x, bits,
+    return UnswapTreeOp::create(b, loc, x.getType(), x, bytes(name),
                                 b.getI64IntegerAttr(depth));
   }
 
@@ -233,7 +234,7 @@ struct DecomposeDequantize : OpRewritePattern<DequantizeOp> {
       SmallVector<Value> stages;
       int64_t m = qet.getSubspaces();
       for (int64_t s = 0; s < static_cast<int64_t>(qet.getDepths().size()); ++s) {
-        std::string prefix = "s" + std::to_string(s + 1) + ".";
+        std::string prefix = ::qet::quant::qetStagePrefix(static_cast<size_t>(s));
         int64_t ks = qet.getCentroids()[s];
         Value codebooks = qet.getCodebookBits()[s] == 0
                               ? Value()

@@ -11,6 +11,9 @@
 
 #include "qet/Dialect/Qet/IR/QetOps.h"
 #include "qet/Dialect/Qet/Transforms/Passes.h"
+#include "qet/Quantizer/Float16.h"
+#include "qet/Quantizer/Lopq.h"
+#include "qet/Quantizer/Qet.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -127,8 +130,9 @@ LogicalResult readWeight(ElementsAttr value, ArrayRef<int64_t> order,
     }
     uint16_t bits;
     std::memcpy(&bits, raw.data() + 2 * at, 2);
-    return matrix.kind == qbridge::ElementKind::F16 ? qbridge::halfToFloat(bits)
-                                                   : qbridge::bfloatToFloat(bits);
+    return matrix.kind == qbridge::ElementKind::F16
+               ? ::qet::quant::halfBitsToFloat(bits)
+               : ::qet::quant::bfloatBitsToFloat(bits);
   };
 
   ArrayRef<int64_t> shape = type.getShape();
@@ -173,7 +177,7 @@ DenseI64ArrayAttr clusterArray(MLIRContext *ctx,
                                const char *key) {
   SmallVector<int64_t> values;
   for (int64_t c = 0; c < params.at("clusters"); ++c)
-    values.push_back(params.at("c" + std::to_string(c) + "." + key));
+    values.push_back(params.at(::qet::quant::lopqClusterPrefix(c) + key));
   return DenseI64ArrayAttr::get(ctx, values);
 }
 
@@ -182,7 +186,7 @@ DenseI64ArrayAttr stageArray(MLIRContext *ctx,
                              const char *key) {
   SmallVector<int64_t> values;
   for (int64_t s = 0; s < params.at("stages"); ++s)
-    values.push_back(params.at("s" + std::to_string(s + 1) + "." + key));
+    values.push_back(params.at(::qet::quant::qetStagePrefix(s) + key));
   return DenseI64ArrayAttr::get(ctx, values);
 }
 

@@ -15,9 +15,6 @@ namespace mlir::qet {
 /// Bits of one stored float of a matrix of `elementType` (32 or 16).
 unsigned floatStorageBits(Type elementType);
 
-/// ceil(log2(count)): the width of an index into `count` entries (0 for 1).
-unsigned indexWidth(uint64_t count);
-
 } // namespace mlir::qet
 
 #endif // QET_DIALECT_QET_IR_QETATTRS_H

@@ -4,7 +4,7 @@
 
 #include "qet/Quantizer/BitPacking.h"
 #include "qet/Quantizer/Error.h"
-#include "qet/Quantizer/Float16.h"
+#include "qet/Quantizer/Lopq.h"
 #include "qet/Quantizer/Metrics.h"
 #include "qet/Quantizer/Scheme.h"
 
@@ -54,7 +54,7 @@ std::map<std::string, int64_t> attributeParams(const PackedMatrix &packed) {
     // attribute lists all 2^bits clusters (the extra ones are empty).
     params["clusters"] = static_cast<int64_t>(clusters);
     for (size_t c = 0; c < clusters; ++c) {
-      std::string prefix = "c" + std::to_string(c) + ".";
+      std::string prefix = lopqClusterPrefix(c);
       params[prefix + "rows"] = rows[c];
       params[prefix + "Ks"] = 0;
       if (rows[c])
@@ -100,9 +100,6 @@ QuantizedWeight quantizeWeight(const WeightMatrix &weight,
   }
   return out;
 }
-
-float halfToFloat(uint16_t bits) { return halfBitsToFloat(bits); }
-float bfloatToFloat(uint16_t bits) { return bfloatBitsToFloat(bits); }
 
 std::string schemeList() {
   std::string text;

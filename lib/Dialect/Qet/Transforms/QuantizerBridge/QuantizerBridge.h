@@ -60,10 +60,6 @@ struct QuantizedWeight {
 QuantizedWeight quantizeWeight(const WeightMatrix &weight,
                                const WeightOptions &options);
 
-/// Widens raw f16 / bf16 bits to float.
-float halfToFloat(uint16_t bits);
-float bfloatToFloat(uint16_t bits);
-
 /// The names of the library's schemes, comma separated (for messages).
 std::string schemeList();
 bool isScheme(const std::string &name);
