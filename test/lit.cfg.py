@@ -17,13 +17,16 @@ llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
 tools = ["qet-opt", "qet-quantize", "qet-container-fuzzer", "qet-container-seeds",
-         "mlir-opt", "mlir-runner", "mlir-translate", "llc"]
+         "mlir-opt", "mlir-runner", "mlir-translate", "llc", "llvm-size"]
 llvm_config.add_tool_substitutions(tools, [config.qet_tools_dir, config.llvm_tools_dir])
 
 config.substitutions.append(("%shlibext", config.llvm_shlib_ext))
 config.substitutions.append(
     ("%qet_cuda_runtime",
      os.path.join(config.qet_obj_root, "lib", "libqet_cuda_runtime" + config.llvm_shlib_ext)))
+config.substitutions.append(
+    ("%qet_runtime",
+     os.path.join(config.qet_obj_root, "lib", "libqet_runtime" + config.llvm_shlib_ext)))
 config.substitutions.append(
     ("%mlir_runner_utils",
      os.path.join(config.llvm_lib_dir, "libmlir_runner_utils" + config.llvm_shlib_ext)))

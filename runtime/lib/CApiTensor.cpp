@@ -30,6 +30,18 @@ struct qet_tensor {
 
 namespace {
 
+/// The tensor called `name`; NotFound listing the names otherwise.
+const TensorInfo &findTensor(const Container &c, const char *name) {
+  std::string known;
+  for (const TensorInfo &t : c.tensors()) {
+    if (t.name == name)
+      return t;
+    known += (known.empty() ? "" : ", ") + t.name;
+  }
+  fail(ErrorCode::NotFound, c.path() + ": no tensor '" + name + "' (has: " +
+                                (known.empty() ? "none" : known) + ")");
+}
+
 void fillInfo(const TensorInfo &tensor, qet_tensor_info *info) {
   info->name = tensor.name.c_str();
   info->scheme = tensor.scheme.c_str();
@@ -150,6 +162,34 @@ qet_status qet_container_tensor_param(const qet_container *container,
   });
 }
 
+qet_status qet_container_section(const qet_container *container,
+                                 const char *tensor, const char *section,
+                                 const uint8_t **data, size_t *size) noexcept {
+  return apiCall(__func__, [&] {
+    requireNonNull(data, "data");
+    requireNonNull(size, "size");
+    *data = nullptr;
+    *size = 0;
+    requireNonNull(container, "container");
+    requireNonNull(tensor, "tensor");
+    requireNonNull(section, "section");
+    const Container &c = *container->container;
+    const TensorInfo &found = findTensor(c, tensor);
+    for (const SectionInfo &s : found.sections)
+      if (s.name == section) {
+        *data = c.sectionBytes(found, s);
+        *size = static_cast<size_t>(s.size);
+        return;
+      }
+    std::string known;
+    for (const SectionInfo &s : found.sections)
+      known += (known.empty() ? "" : ", ") + s.name;
+    fail(ErrorCode::NotFound, c.path() + ": tensor '" + found.name +
+                                  "' has no section '" + section +
+                                  "' (has: " + known + ")");
+  });
+}
+
 qet_status qet_tensor_lookup(const qet_container *container, const char *name,
                              qet_tensor **out) noexcept {
   return apiCall(__func__, [&] {
@@ -158,20 +198,11 @@ qet_status qet_tensor_lookup(const qet_container *container, const char *name,
     requireNonNull(container, "container");
     requireNonNull(name, "name");
     const Container &c = *container->container;
-    const TensorInfo *found = nullptr;
-    std::string known;
-    for (const TensorInfo &t : c.tensors()) {
-      if (t.name == name)
-        found = &t;
-      known += (known.empty() ? "" : ", ") + t.name;
-    }
-    if (!found)
-      fail(ErrorCode::NotFound, c.path() + ": no tensor '" + name + "' (has: " +
-                                    (known.empty() ? "none" : known) + ")");
+    const TensorInfo &found = findTensor(c, name);
     auto handle = std::make_unique<qet_tensor>();
     handle->container = container->container;
-    handle->info = found;
-    handle->kernels = bindTensor(c, *found);
+    handle->info = &found;
+    handle->kernels = bindTensor(c, found);
     *out = handle.release();
   });
 }

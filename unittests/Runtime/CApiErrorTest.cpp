@@ -84,6 +84,53 @@ TEST_F(CApiErrorTest, CorruptSectionIsAChecksumErrorNamingIt) {
                    QET_ERROR_CHECKSUM, "header checksum");
 }
 
+TEST_F(CApiErrorTest, SectionsAreReadInPlaceAfterTheirChecksum) {
+  quant::QuantizeResult r = writeRtn();
+  ContainerHandle c = openContainer(file("w.qpk"));
+  ASSERT_TRUE(c);
+  for (const char *name : {"codes", "scales", "zero_points"}) {
+    const uint8_t *data = nullptr;
+    size_t size = 0;
+    ASSERT_EQ(qet_container_section(c.get(), "w", name, &data, &size), QET_OK)
+        << qet_last_error();
+    const std::vector<uint8_t> &written = r.packed.stream(name).bytes;
+    ASSERT_EQ(size, written.size()) << name;
+    EXPECT_EQ(std::memcmp(data, written.data(), size), 0) << name;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(data) % runtime::kSectionAlignment, 0u);
+  }
+  const uint8_t *data = reinterpret_cast<const uint8_t *>(0x1);
+  size_t size = 7;
+  EXPECT_QET_ERROR(qet_container_section(c.get(), "v", "codes", &data, &size),
+                   QET_ERROR_NOT_FOUND, "no tensor 'v' (has: w)");
+  EXPECT_EQ(data, nullptr); // outputs are cleared on failure
+  EXPECT_EQ(size, 0u);
+  EXPECT_QET_ERROR(qet_container_section(c.get(), "w", "codebooks", &data, &size),
+                   QET_ERROR_NOT_FOUND,
+                   "tensor 'w' has no section 'codebooks' (has: codes, scales, "
+                   "zero_points)");
+  EXPECT_QET_ERROR(qet_container_section(c.get(), nullptr, "codes", &data, &size),
+                   QET_ERROR_NULL_POINTER, "'tensor'");
+  EXPECT_QET_ERROR(qet_container_section(c.get(), "w", "codes", nullptr, &size),
+                   QET_ERROR_NULL_POINTER, "'data'");
+
+  // A flipped bit in the section is found when it is read.
+  uint64_t offset;
+  {
+    runtime::Container raw = runtime::Container::open(file("w.qpk"));
+    offset = raw.tensor("w").section("codes").offset;
+  }
+  c.reset();
+  std::string bytes = readBytes(file("w.qpk"));
+  bytes[offset] ^= 0x4;
+  writeBytes(file("w.qpk"), bytes);
+  c = openContainer(file("w.qpk"));
+  ASSERT_TRUE(c);
+  EXPECT_QET_ERROR(qet_container_section(c.get(), "w", "codes", &data, &size),
+                   QET_ERROR_CHECKSUM,
+                   "checksum mismatch in section 'codes' of tensor 'w'");
+  EXPECT_EQ(qet_container_section(c.get(), "w", "scales", &data, &size), QET_OK);
+}
+
 TEST_F(CApiErrorTest, NamesSchemesAndInconsistentTensors) {
   std::vector<uint8_t> codes(100, 0x11), scales(20, 0x3c), floats(24, 0),
       high(2, 0xff);

@@ -3,6 +3,7 @@
 #define QET_CONVERSION_PASSES_H
 
 #include "qet/Conversion/QetToLinalg/QetToLinalg.h"
+#include "qet/Conversion/QetToRuntime/QetToRuntime.h"
 
 namespace mlir::qet {
 

@@ -30,4 +30,30 @@ def ConvertQetToLinalg : Pass<"convert-qet-to-linalg"> {
   ];
 }
 
+def ConvertQetToRuntime : Pass<"convert-qet-to-runtime", "::mlir::ModuleOp"> {
+  let summary = "Lower qet ops to calls into the runtime library";
+  let description = [{
+    Every `qet.storage` of a `qet.external_constant` reads a private,
+    uninitialized `memref.global` buffer of the component's size (no bytes
+    in object files), filled by a call of the runtime's
+    `qetLoadSection(file, tensor, section, buffer)` (declared with
+    `llvm.emit_c_interface`; the strings are private constant globals) and
+    wrapped by `bufferization.to_tensor restrict`. The runtime opens each
+    file once, copies a section into its buffer on the first call only
+    (later calls return at once), checks the section's CRC-32C, and exits
+    with a message if the file, tensor or section is missing, corrupt or of
+    another size than the code was compiled for. Link or load
+    `libqet_runtime`.
+
+    Run after `qet-decompose` (which reads packed values through
+    `qet.storage`) and before bufferization.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::bufferization::BufferizationDialect",
+    "::mlir::func::FuncDialect",
+    "::mlir::memref::MemRefDialect",
+  ];
+}
+
 #endif // QET_CONVERSION_PASSES_TD

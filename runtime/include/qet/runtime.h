@@ -100,6 +100,14 @@ qet_status qet_container_tensor_param(const qet_container *container,
                                       const char **key,
                                       int64_t *value) QET_NOEXCEPT;
 
+/* The bytes of section `section` of tensor `tensor`, in place in the
+   mapping (valid until the container is closed), after checking their
+   CRC-32C. QET_ERROR_NOT_FOUND names the missing tensor or section. */
+qet_status qet_container_section(const qet_container *container,
+                                 const char *tensor, const char *section,
+                                 const uint8_t **data,
+                                 size_t *size) QET_NOEXCEPT;
+
 /* Binds tensor `name` to its scheme's kernels: checks the CRC-32C of its
    sections and that they match the scheme's parameters and shape.
    QET_ERROR_NOT_FOUND for an unknown name, QET_ERROR_UNSUPPORTED for a

@@ -383,3 +383,30 @@ func.func @qjl_attention_scheme(%q: tensor<4x128xf32>, %k: !rtn, %v: tensor<16x1
   %o = qet.qjl_attention %q, %k, %v {scale = 1.0 : f32} : tensor<4x128xf32>, !rtn, tensor<16x128xf16> -> tensor<4x128xf32>
   return
 }
+
+// -----
+
+!rtn = !qet.packed<16x128xf32, #qet.rtn<bits = 4, group = 128, symmetric = false>>
+func.func @external_no_file() {
+  // expected-error @+1 {{'qet.external_constant' op needs a non-empty container file name}}
+  %w = qet.external_constant ""["w0"] : !rtn
+  return
+}
+
+// -----
+
+!rtn = !qet.packed<16x128xf32, #qet.rtn<bits = 4, group = 128, symmetric = false>>
+func.func @external_no_tensor() {
+  // expected-error @+1 {{'qet.external_constant' op needs a non-empty tensor name}}
+  %w = qet.external_constant "w.qpk"[""] : !rtn
+  return
+}
+
+// -----
+
+!rtn = !qet.packed<16x128xf32, #qet.rtn<bits = 4, group = 128, symmetric = false>>
+func.func @external_nul() {
+  // expected-error @+1 {{'qet.external_constant' op file and tensor names must not contain NUL}}
+  %w = qet.external_constant "w.qpk"["w\00"] : !rtn
+  return
+}

@@ -85,6 +85,15 @@ func.func @packed_ops(%x: tensor<2x128xf32>, %d: tensor<8x128xf32>)
   return %c, %dense, %p, %y : tensor<512xi8>, tensor<8x128xf32>, !rtn, tensor<2x8xf32>
 }
 
+// CHECK-LABEL: func.func @external
+// CHECK: %[[E:.*]] = qet.external_constant "weights.qpk"["w0"] : !qet.packed<8x128xf32, #qet.rtn<bits = 4, group = 128, symmetric = false>>
+// CHECK: qet.storage %[[E]]["scales"]
+func.func @external() -> tensor<16xi8> {
+  %w = qet.external_constant "weights.qpk"["w0"] : !rtn
+  %s = qet.storage %w["scales"] : !rtn -> tensor<16xi8>
+  return %s : tensor<16xi8>
+}
+
 // CHECK-LABEL: func.func @primitives
 // CHECK: qet.bit_unpack %{{.*}} {bits = 3 : i64, sign_extend} : tensor<12xi8> -> tensor<4x8xi8>
 // CHECK: qet.vq_decode %{{.*}}, %{{.*}} : tensor<4x2xi32>, tensor<2x16x4xf32> -> tensor<4x8xf32>

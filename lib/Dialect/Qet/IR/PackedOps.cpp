@@ -1,7 +1,7 @@
 //===- PackedOps.cpp - Ops on packed matrices -----------------------------===//
 //
-// qet.constant, qet.storage, qet.quantize, qet.dequantize and the fused
-// qet.qmatmul / qet.qjl_attention.
+// qet.constant, qet.external_constant, qet.storage, qet.quantize,
+// qet.dequantize and the fused qet.qmatmul / qet.qjl_attention.
 //
 //===----------------------------------------------------------------------===//
 
@@ -66,6 +66,21 @@ LogicalResult ConstantOp::verify() {
 
 ElementsAttr ConstantOp::getComponent(StringRef component) {
   return dyn_cast_or_null<ElementsAttr>(getComponents().get(component));
+}
+
+//===----------------------------------------------------------------------===//
+// qet.external_constant
+//===----------------------------------------------------------------------===//
+
+LogicalResult ExternalConstantOp::verify() {
+  if (getFile().empty())
+    return emitOpError() << "needs a non-empty container file name";
+  if (getTensor().empty())
+    return emitOpError() << "needs a non-empty tensor name";
+  // The runtime takes both as C strings.
+  if (getFile().contains('\0') || getTensor().contains('\0'))
+    return emitOpError() << "file and tensor names must not contain NUL";
+  return success();
 }
 
 //===----------------------------------------------------------------------===//

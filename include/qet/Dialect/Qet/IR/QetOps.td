@@ -44,6 +44,29 @@ def Qet_ConstantOp : Qet_Op<"constant", [Pure]> {
   }];
 }
 
+def Qet_ExternalConstantOp : Qet_Op<"external_constant", [Pure]> {
+  let summary = "A packed matrix stored in a .qpk container file";
+  let description = [{
+    The packed matrix is tensor `tensor` of the container `file` (written by
+    `qet-externalize` or `qet-quantize -o`); its components are that
+    tensor's sections. Generated code maps the file through the runtime
+    library the first time a component is read (`convert-qet-to-runtime`),
+    so weights never sit in IR text or object files. A relative `file` is
+    resolved against the working directory of the running program.
+
+    ```mlir
+    %w = qet.external_constant "weights.qpk"["w0"]
+        : !qet.packed<8x128xf32, #qet.rtn<bits = 4, group = 128, symmetric = false>>
+    ```
+  }];
+  let arguments = (ins StrAttr:$file, StrAttr:$tensor);
+  let results = (outs Qet_PackedType:$result);
+  let assemblyFormat = [{
+    $file `[` $tensor `]` attr-dict `:` qualified(type($result))
+  }];
+  let hasVerifier = 1;
+}
+
 def Qet_StorageOp : Qet_Op<"storage", [Pure]> {
   let summary = "One storage component of a packed matrix, as bytes";
   let description = [{

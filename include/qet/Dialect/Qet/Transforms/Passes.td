@@ -72,6 +72,29 @@ def QetDecompose : Pass<"qet-decompose"> {
   ];
 }
 
+def QetExternalize : Pass<"qet-externalize", "::mlir::ModuleOp"> {
+  let summary = "Move qet.constant payloads into a .qpk container file";
+  let description = [{
+    Writes every `qet.constant` of the module as one tensor (`w0`, `w1`, ...
+    in walk order) of the container `file`, with the scheme's library name
+    and parameters, so `qet-quantize --inspect` and the runtime's
+    `qet_tensor_lookup` read it, and replaces it by
+    `qet.external_constant "file"["wN"]`. The module then holds no weight
+    bytes; `convert-qet-to-runtime` makes the generated code map the file
+    through the runtime library when it first reads a component.
+
+    The file is written atomically. An existing file is an error unless
+    `replace` is set; on any error the IR and the file system are left as
+    they were.
+  }];
+  let options = [
+    Option<"file", "file", "std::string", /*default=*/"",
+           "Container to write (.qpk); the generated code opens this path">,
+    Option<"replace", "replace", "bool", /*default=*/"false",
+           "Replace an existing file">,
+  ];
+}
+
 def QetVerifyLowered : Pass<"qet-verify-lowered", "::mlir::ModuleOp"> {
   let summary = "Fail if any qet op or packed type survives";
   let description = [{

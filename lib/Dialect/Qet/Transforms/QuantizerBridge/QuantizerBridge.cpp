@@ -113,4 +113,15 @@ bool isScheme(const std::string &name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
+std::string writeContainer(const std::string &path,
+                           const std::vector<runtime::TensorData> &tensors,
+                           bool replace) {
+  try {
+    runtime::writeContainer(path, tensors, replace);
+    return {};
+  } catch (const std::exception &e) {
+    return e.what();
+  }
+}
+
 } // namespace qet::bridge

@@ -9,6 +9,8 @@
 #ifndef QET_LIB_DIALECT_QET_TRANSFORMS_QUANTIZERBRIDGE_H
 #define QET_LIB_DIALECT_QET_TRANSFORMS_QUANTIZERBRIDGE_H
 
+#include "qet/runtime/Container.h"
+
 #include <cstdint>
 #include <map>
 #include <string>
@@ -63,6 +65,13 @@ QuantizedWeight quantizeWeight(const WeightMatrix &weight,
 /// The names of the library's schemes, comma separated (for messages).
 std::string schemeList();
 bool isScheme(const std::string &name);
+
+/// Writes `tensors` as a .qpk container (runtime::writeContainer: atomic,
+/// an existing file replaced only if `replace`); returns the error message,
+/// empty on success.
+std::string writeContainer(const std::string &path,
+                           const std::vector<runtime::TensorData> &tensors,
+                           bool replace);
 
 } // namespace qet::bridge
 
