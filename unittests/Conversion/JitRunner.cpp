@@ -68,6 +68,8 @@ JitRunner::JitRunner(const std::string &source, const std::string &pipeline) {
   }
   mlir::ExecutionEngineOptions options;
   options.jitCodeGenOptLevel = llvm::CodeGenOptLevel::Default;
+  static const llvm::StringRef runnerUtils[] = {QET_MLIR_C_RUNNER_UTILS};
+  options.sharedLibPaths = runnerUtils;
   auto created = mlir::ExecutionEngine::create(*module, options);
   if (!created) {
     std::string ir;

@@ -5,8 +5,8 @@
 // CPU pipeline, is JIT-compiled and multiplied by the identity, so its output
 // is the weight as the generated code decodes it. That must equal the
 // quantizer library's own reconstruction (same scheme, options and seed):
-// bit for bit, except OPQ, whose rotation product is summed in another order
-// (fp32 rounding bound).
+// bit for bit, except OPQ and LOPQ, whose rotation products are summed in
+// another order (fp32 rounding bound).
 //
 //===----------------------------------------------------------------------===//
 
@@ -167,7 +167,8 @@ TEST_P(CompiledWeights, DecodeEqualsQuantizerLibrary) {
     for (size_t j = 0; j < c.n; ++j) {
       float want = roundTo(c.dtype, r.at(j, i));
       float got = compiled[i * c.n + j];
-      if (c.scheme == "opq") // K-term fp32 dot products in another order
+      if (c.scheme == "opq" || c.scheme == "lopq") // K-term fp32 dot
+                                                   // products, other order
         ASSERT_NEAR(got, want, 4e-7 * double(c.k) * scale) << i << "," << j;
       else
         ASSERT_EQ(got, want) << "element (" << i << ", " << j << ")";
@@ -183,6 +184,10 @@ INSTANTIATE_TEST_SUITE_P(
                       Case{"pq", DType::F32, 32, 256, 4.0, 128},
                       Case{"pq", DType::F16, 24, 200, 3.0, 128},
                       Case{"opq", DType::F32, 16, 512, 6.0, 128},
+                      Case{"lopq", DType::F32, 16, 512, 6.0, 128},
+                      Case{"lopq", DType::F16, 24, 300, 5.0, 128},
+                      Case{"vptq", DType::F32, 96, 40, 3.0, 128},
+                      Case{"vptq", DType::F16, 50, 37, 4.0, 128},
                       Case{"hera", DType::F32, 64, 256, 4.0, 128},
                       Case{"hera", DType::F16, 32, 96, 5.0, 128, {3}},
                       Case{"qet", DType::F32, 64, 256, 4.0, 128},

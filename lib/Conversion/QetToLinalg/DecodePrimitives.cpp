@@ -52,7 +52,10 @@ struct BitUnpackLowering : OpRewritePattern<BitUnpackOp> {
     RankedTensorType type = op.getResult().getType();
     auto resultInt = cast<IntegerType>(type.getElementType());
     int64_t bits = static_cast<int64_t>(op.getBits());
-    int64_t lastByte = op.getBytes().getType().getDimSize(0) - 1;
+    RankedTensorType bytesType = op.getBytes().getType();
+    // 2-D bytes: row r of the result reads row r of the bytes.
+    bool perRow = bytesType.getRank() == 2;
+    int64_t lastByte = bytesType.getDimSize(bytesType.getRank() - 1) - 1;
     // A field starting at bit offset s < 8 spans at most ceil((7+bits)/8)
     // bytes; reads past the end are clamped and masked away.
     int64_t span = (bits + 7 + 7) / 8;
@@ -64,7 +67,7 @@ struct BitUnpackLowering : OpRewritePattern<BitUnpackOp> {
         rewriter, op.getLoc(), type,
         [&](OpBuilder &b, Location loc, ArrayRef<Value> idx) -> Value {
           Value linear = indexConstant(b, loc, 0);
-          for (size_t d = 0; d < idx.size(); ++d) {
+          for (size_t d = perRow ? 1 : 0; d < idx.size(); ++d) {
             linear = arith::MulIOp::create(b, loc, linear,
                                            indexConstant(b, loc, shape[d]));
             linear = arith::AddIOp::create(b, loc, linear, idx[d]);
@@ -78,7 +81,10 @@ struct BitUnpackLowering : OpRewritePattern<BitUnpackOp> {
           for (int64_t k = 0; k < span; ++k) {
             Value at = arith::AddIOp::create(b, loc, first, indexConstant(b, loc, k));
             at = arith::MinUIOp::create(b, loc, at, indexConstant(b, loc, lastByte));
-            Value byte = tensor::ExtractOp::create(b, loc, bytes, ValueRange{at});
+            SmallVector<Value, 2> where = {at};
+            if (perRow)
+              where.insert(where.begin(), idx[0]);
+            Value byte = tensor::ExtractOp::create(b, loc, bytes, where);
             Value wide = arith::ExtUIOp::create(b, loc, i64, byte);
             wide = arith::ShLIOp::create(
                 b, loc, wide, arith::ConstantIntOp::create(b, loc, i64, 8 * k));
@@ -109,6 +115,7 @@ struct VqDecodeLowering : OpRewritePattern<VqDecodeOp> {
   LogicalResult matchAndRewrite(VqDecodeOp op,
                                 PatternRewriter &rewriter) const override {
     int64_t sub = op.getCodebooks().getType().getDimSize(2);
+    bool shared = op.getCodebooks().getType().getDimSize(0) == 1;
     Value codes = op.getCodes(), codebooks = op.getCodebooks();
     Value result = generate(
         rewriter, op.getLoc(), op.getResult().getType(),
@@ -118,7 +125,9 @@ struct VqDecodeLowering : OpRewritePattern<VqDecodeOp> {
           Value e = arith::RemUIOp::create(b, loc, idx[1], subIndex);
           Value code = tensor::ExtractOp::create(b, loc, codes, ValueRange{idx[0], s});
           Value k = arith::IndexCastUIOp::create(b, loc, b.getIndexType(), code);
-          return tensor::ExtractOp::create(b, loc, codebooks, ValueRange{s, k, e});
+          Value book = shared ? indexConstant(b, loc, 0) : s;
+          return tensor::ExtractOp::create(b, loc, codebooks,
+                                           ValueRange{book, k, e});
         });
     rewriter.replaceOp(op, result);
     return success();

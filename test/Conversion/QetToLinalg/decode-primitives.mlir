@@ -34,6 +34,24 @@ func.func @vq_decode(%c: tensor<4x2xi32>, %b: tensor<2x16x4xf32>) -> tensor<4x8x
 // -----
 
 // One generic per layer, the last layer (blocks of width 4) undone first.
+// 2-D bytes: row i of the result reads row i of the bytes.
+// CHECK-LABEL: func.func @bit_unpack_rows
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<3x5xi32>)
+// CHECK: %[[R:.*]] = linalg.index 0
+// CHECK: tensor.extract %{{.*}}[%[[R]], %{{.*}}] : tensor<3x4xi8>
+func.func @bit_unpack_rows(%b: tensor<3x4xi8>) -> tensor<3x5xi32> {
+  %u = qet.bit_unpack %b {bits = 6 : i64} : tensor<3x4xi8> -> tensor<3x5xi32>
+  return %u : tensor<3x5xi32>
+}
+
+// A shared codebook (1 x K x D) is read at index 0 for every subspace.
+// CHECK-LABEL: func.func @vq_decode_shared
+// CHECK: tensor.extract %{{.*}}[%c0, %{{.*}}, %{{.*}}] : tensor<1x16x4xf32>
+func.func @vq_decode_shared(%c: tensor<4x3xi32>, %b: tensor<1x16x4xf32>) -> tensor<4x12xf32> {
+  %x = qet.vq_decode %c, %b : tensor<4x3xi32>, tensor<1x16x4xf32> -> tensor<4x12xf32>
+  return %x : tensor<4x12xf32>
+}
+
 // CHECK-LABEL: func.func @unswap_tree
 // CHECK: linalg.generic
 // CHECK: arith.divui %{{.*}}, %c4

@@ -337,7 +337,7 @@ func.func @bit_unpack_width(%b: tensor<32xi8>) {
 // -----
 
 func.func @vq_decode_subspaces(%c: tensor<4x3xi32>, %b: tensor<2x16x4xf32>) {
-  // expected-error @+1 {{'qet.vq_decode' op codes have 3 columns, but there are 2 codebooks (one per subspace)}}
+  // expected-error @+1 {{'qet.vq_decode' op codes have 3 columns, but there are 2 codebooks (one per subspace, or one shared)}}
   %x = qet.vq_decode %c, %b : tensor<4x3xi32>, tensor<2x16x4xf32> -> tensor<4x8xf32>
   return
 }
@@ -408,5 +408,21 @@ func.func @external_no_tensor() {
 func.func @external_nul() {
   // expected-error @+1 {{'qet.external_constant' op file and tensor names must not contain NUL}}
   %w = qet.external_constant "w.qpk"["w\00"] : !rtn
+  return
+}
+
+// -----
+
+func.func @bit_unpack_rows(%b: tensor<3x4xi8>) {
+  // expected-error @+1 {{'qet.bit_unpack' op 2-D bytes (one stream per row) need a 2-D result with the same 3 rows, got 'tensor<4x5xi32>'}}
+  %q = qet.bit_unpack %b {bits = 6 : i64} : tensor<3x4xi8> -> tensor<4x5xi32>
+  return
+}
+
+// -----
+
+func.func @bit_unpack_row_bytes(%b: tensor<3x4xi8>) {
+  // expected-error @+1 {{'qet.bit_unpack' op rows of bytes hold 4 bytes, but 6 fields of 6 bits need 5}}
+  %q = qet.bit_unpack %b {bits = 6 : i64} : tensor<3x4xi8> -> tensor<3x6xi32>
   return
 }

@@ -40,6 +40,23 @@ func.func @main() {
   %s = qet.bit_unpack %bytes {bits = 3 : i64, sign_extend} : tensor<3xi8> -> tensor<2x4xi32>
   call @print_i32(%s) : (tensor<2x4xi32>) -> ()
 
+  // One stream per row, each padded to 4 bytes: 5-bit fields 17 3 30 9 and
+  // 1 2 31 0 take 20 bits; the 12 padding bits (set here) are ignored.
+  // CHECK: [17,   3,   30,   9]
+  // CHECK-NEXT: [1,   2,   31,   0]
+  %rows = arith.constant dense<[[113, -8, -12, 85], [65, 124, -96, -1]]> : tensor<2x4xi8>
+  %r = qet.bit_unpack %rows {bits = 5 : i64} : tensor<2x4xi8> -> tensor<2x4xi32>
+  call @print_i32(%r) : (tensor<2x4xi32>) -> ()
+
+  // A codebook shared by both subspaces: rows pick (1, 0) and (1, 1).
+  // CHECK: [2,   3,   0,   1]
+  // CHECK-NEXT: [2,   3,   2,   3]
+  %scodes = arith.constant dense<[[1, 0], [1, 1]]> : tensor<2x2xi32>
+  %sbook = arith.constant dense<[[[0.0, 1.0], [2.0, 3.0]]]> : tensor<1x2x2xf32>
+  %sx = qet.vq_decode %scodes, %sbook : tensor<2x2xi32>, tensor<1x2x2xf32> -> tensor<2x4xf32>
+  %sxd = tensor.cast %sx : tensor<2x4xf32> to tensor<?x?xf32>
+  call @print_f32(%sxd) : (tensor<?x?xf32>) -> ()
+
   // Row 3 1 4 1 5 9 2 6 through a depth-2 swap tree is 1 2 1 5 3 6 4 9 with
   // layer-1 bits 0 0 1 1 and layer-2 bits 0 0 1 0: one byte 0b01001100 = 76.
   // CHECK: [3,   1,   4,   1,   5,   9,   2,   6]

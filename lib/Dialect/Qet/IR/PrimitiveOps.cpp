@@ -21,8 +21,23 @@ LogicalResult BitUnpackOp::verify() {
     return emitOpError() << "result element type " << result.getElementType()
                          << " is narrower than the " << getBits()
                          << "-bit fields";
+  RankedTensorType bytes = getBytes().getType();
+  if (bytes.getRank() == 2) {
+    if (result.getRank() != 2 || result.getDimSize(0) != bytes.getDimSize(0))
+      return emitOpError() << "2-D bytes (one stream per row) need a 2-D "
+                              "result with the same "
+                           << bytes.getDimSize(0) << " rows, got " << result;
+    int64_t needed = streamBytes(result.getDimSize(1), getBits());
+    int64_t rowBytes = bytes.getDimSize(1);
+    if (!ShapedType::isDynamic(rowBytes) && rowBytes < needed)
+      return emitOpError() << "rows of bytes hold " << rowBytes
+                           << " bytes, but " << result.getDimSize(1)
+                           << " fields of " << getBits() << " bits need "
+                           << needed;
+    return success();
+  }
   int64_t expected = streamBytes(result.getNumElements(), getBits());
-  int64_t given = getBytes().getType().getDimSize(0);
+  int64_t given = bytes.getDimSize(0);
   if (!ShapedType::isDynamic(given) && given != expected)
     return emitOpError() << "bytes holds " << given << " bytes, but "
                          << result.getNumElements() << " fields of "
@@ -37,11 +52,14 @@ LogicalResult VqDecodeOp::verify() {
   if (!codebooks.hasStaticShape())
     return emitOpError() << "codebooks must have a static shape, got "
                          << codebooks;
-  int64_t m = codebooks.getDimSize(0), d = codebooks.getDimSize(2);
-  if (!ShapedType::isDynamic(codes.getDimSize(1)) && codes.getDimSize(1) != m)
-    return emitOpError() << "codes have " << codes.getDimSize(1)
-                         << " columns, but there are " << m
-                         << " codebooks (one per subspace)";
+  int64_t books = codebooks.getDimSize(0), d = codebooks.getDimSize(2);
+  int64_t m = codes.getDimSize(1);
+  if (ShapedType::isDynamic(m))
+    return emitOpError() << "codes must have a static number of columns";
+  if (books != m && books != 1)
+    return emitOpError() << "codes have " << m << " columns, but there are "
+                         << books
+                         << " codebooks (one per subspace, or one shared)";
   if (!ShapedType::isDynamic(result.getDimSize(1)) &&
       result.getDimSize(1) != m * d)
     return emitOpError() << "result rows have " << result.getDimSize(1)

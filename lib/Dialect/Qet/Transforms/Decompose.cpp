@@ -9,10 +9,12 @@
 
 #include "qet/Dialect/Qet/IR/QetOps.h"
 #include "qet/Dialect/Qet/Transforms/Passes.h"
+#include "qet/Quantizer/Lopq.h"
 #include "qet/Quantizer/Qet.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -110,10 +112,13 @@ public:
     return tensor::ExtractOp::create(b, loc, one, ValueRange{zero});
   }
 
-  /// The PQ reconstruction rows x cols (f32) of `prefix`codes/codebooks.
+  /// The PQ reconstruction rows x cols (f32) of `prefix`codes/codebooks
+  /// (`rows` < 0: the matrix's).
   Value pq(const std::string &prefix, int64_t subspaces, int64_t centroids,
-           Value codebooks = {}) {
-    int64_t rows = type.getRows(), cols = type.getCols();
+           Value codebooks = {}, int64_t rows = -1) {
+    if (rows < 0)
+      rows = type.getRows();
+    int64_t cols = type.getCols();
     int64_t sub = cols / subspaces;
     if (!codebooks)
       codebooks = floats(prefix + "codebooks", {subspaces, centroids, sub});
@@ -124,7 +129,8 @@ public:
 
   /// x * R^T for the d x d rotation stored in `name`.
   Value rotate(Value x, StringRef name) {
-    int64_t rows = type.getRows(), d = type.getCols();
+    int64_t rows = cast<RankedTensorType>(x.getType()).getDimSize(0);
+    int64_t d = type.getCols();
     Value r = floats(name, {d, d});
     auto resultType = RankedTensorType::get({rows, d}, b.getF32Type());
     Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
@@ -182,6 +188,251 @@ public:
                                 b.getI64IntegerAttr(depth));
   }
 
+  Value slice(Value x, ArrayRef<int64_t> offsets, ArrayRef<int64_t> sizes) {
+    SmallVector<int64_t> strides(offsets.size(), 1);
+    return tensor::ExtractSliceOp::create(
+        b, loc, x, getAsIndexOpFoldResult(b.getContext(), offsets),
+        getAsIndexOpFoldResult(b.getContext(), sizes),
+        getAsIndexOpFoldResult(b.getContext(), strides));
+  }
+
+  /// `part` written into `into` at `offsets`.
+  Value insert(Value part, Value into, ArrayRef<int64_t> offsets) {
+    ArrayRef<int64_t> sizes = cast<RankedTensorType>(part.getType()).getShape();
+    SmallVector<int64_t> strides(offsets.size(), 1);
+    MLIRContext *ctx = b.getContext();
+    return tensor::InsertSliceOp::create(
+        b, loc, part, into, getAsIndexOpFoldResult(ctx, offsets),
+        getAsIndexOpFoldResult(ctx, sizes),
+        getAsIndexOpFoldResult(ctx, strides));
+  }
+
+  Value transpose(Value x) {
+    auto t = cast<RankedTensorType>(x.getType());
+    Value init = tensor::EmptyOp::create(
+        b, loc, {t.getDimSize(1), t.getDimSize(0)}, t.getElementType());
+    return linalg::TransposeOp::create(b, loc, x, init, {1, 0})->getResult(0);
+  }
+
+  /// A tensor of `shape` written element by element from its indices.
+  Value generate(ArrayRef<int64_t> shape, Type element,
+                 function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
+    auto resultType = RankedTensorType::get(shape, element);
+    Value init = tensor::EmptyOp::create(b, loc, shape, element);
+    return linalg::GenericOp::create(
+               b, loc, resultType, ValueRange{}, ValueRange{init},
+               SmallVector<AffineMap>{b.getMultiDimIdentityMap(shape.size())},
+               SmallVector<utils::IteratorType>(shape.size(),
+                                                utils::IteratorType::parallel),
+               [&](OpBuilder &nb, Location nl, ValueRange) {
+                 SmallVector<Value> idx;
+                 for (unsigned d = 0; d < shape.size(); ++d)
+                   idx.push_back(linalg::IndexOp::create(nb, nl, d));
+                 linalg::YieldOp::create(nb, nl, fn(nb, nl, idx));
+               })
+        .getResult(0);
+  }
+
+  /// An integer tensor element as an index, clamped to [0, bound) so that
+  /// corrupt storage cannot address outside a tensor.
+  static Value clampedIndex(OpBuilder &nb, Location nl, Value tensor,
+                            ValueRange at, int64_t bound) {
+    Value v = tensor::ExtractOp::create(nb, nl, tensor, at);
+    if (!v.getType().isIndex())
+      v = arith::IndexCastUIOp::create(nb, nl, nb.getIndexType(), v);
+    return arith::MinUIOp::create(
+        nb, nl, v, arith::ConstantIndexOp::create(nb, nl, bound - 1));
+  }
+
+  /// Every `bits`-wide field of the rows of component `name`, a rows x
+  /// (4 * words) byte matrix (streams that start on 32-bit words), as i32.
+  Value wordRowFields(StringRef name, int64_t rows, int64_t fieldsPerRow,
+                      int64_t bits) {
+    int64_t rowBytes = 4 * ((fieldsPerRow * bits + 31) / 32);
+    auto matrixType = RankedTensorType::get({rows, rowBytes}, b.getI8Type());
+    Value matrix = tensor::ExpandShapeOp::create(
+        b, loc, matrixType, bytes(name),
+        SmallVector<ReassociationIndices>{{0, 1}});
+    auto resultType =
+        RankedTensorType::get({rows, fieldsPerRow}, b.getI32Type());
+    return BitUnpackOp::create(b, loc, resultType, matrix,
+                               b.getI64IntegerAttr(bits), UnitAttr());
+  }
+
+  /// Codes (fields >> shift) & (2^bits - 1), element-wise.
+  Value bitField(Value fields, int64_t shift, int64_t bits) {
+    return mapElements(b, loc, fields, b.getI32Type(),
+                       [&](OpBuilder &nb, Location nl, Value v) -> Value {
+                         Type i32 = nb.getI32Type();
+                         if (shift)
+                           v = arith::ShRUIOp::create(
+                               nb, nl, v,
+                               arith::ConstantIntOp::create(nb, nl, i32, shift));
+                         return arith::AndIOp::create(
+                             nb, nl, v,
+                             arith::ConstantIntOp::create(
+                                 nb, nl, i32, (int64_t{1} << bits) - 1));
+                       });
+  }
+
+  /// Column vectors of length `v` (vptq.md §7): `codes` (vectorRows x cols)
+  /// into the transposed block cols x rows, through the shared codebook
+  /// `book` (1 x K x v).
+  Value columnVectors(Value codes, Value book, int64_t rows) {
+    auto t = cast<RankedTensorType>(codes.getType());
+    int64_t v = cast<RankedTensorType>(book.getType()).getDimSize(2);
+    auto resultType = RankedTensorType::get(
+        {t.getDimSize(1), t.getDimSize(0) * v}, b.getF32Type());
+    Value decoded =
+        VqDecodeOp::create(b, loc, resultType, transpose(codes), book);
+    return slice(decoded, {0, 0}, {t.getDimSize(1), rows});
+  }
+
+  /// inv[perm[p]] = p for the permutation `perm` (n entries): a sequential
+  /// scatter, starting from the identity so that every entry is in range.
+  Value inversePermutation(Value perm, int64_t n) {
+    Value identity =
+        generate({n}, b.getIndexType(),
+                 [](OpBuilder &, Location, ValueRange idx) { return idx[0]; });
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value end = arith::ConstantIndexOp::create(b, loc, n);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    auto loop = scf::ForOp::create(
+        b, loc, zero, end, one, ValueRange{identity},
+        [&](OpBuilder &nb, Location nl, Value p, ValueRange iter) {
+          Value j = clampedIndex(nb, nl, perm, p, n);
+          Value next = tensor::InsertOp::create(nb, nl, p, iter[0], j);
+          scf::YieldOp::create(nb, nl, next);
+        });
+    return loop.getResult(0);
+  }
+
+  /// VPTQ (vptq.md §9): per column group, main (+ residual) codewords of
+  /// length v down the columns, outlier columns with their own codebook,
+  /// all in permuted column order; then W[:, perm[p]] = that column p,
+  /// scaled and biased per column when normalized.
+  Value vptq(VqAttr vq) {
+    int64_t rows = type.getRows(), cols = type.getCols();
+    int64_t v = vq.getVector(), ib = vq.getIndexBits(),
+            rb = vq.getResidualBits(), groups = vq.getGroups(),
+            gs = static_cast<int64_t>(vq.getGroupSize()),
+            o = static_cast<int64_t>(vq.getOutlierColumns());
+    int64_t vectorRows = (rows + v - 1) / v;
+    Value indices = wordRowFields("idx", groups * vectorRows, gs, ib + rb);
+    Value main = floats("C", {groups, int64_t{1} << ib, v}, /*half=*/true);
+    Value residual =
+        rb ? floats("Cr", {groups, int64_t{1} << rb, v}, /*half=*/true)
+           : Value();
+    // The transposed reconstruction, permuted columns as rows.
+    Value permuted = tensor::EmptyOp::create(b, loc, {cols, rows},
+                                             b.getF32Type());
+    for (int64_t g = 0; g < groups; ++g) {
+      Value groupFields = slice(indices, {g * vectorRows, 0}, {vectorRows, gs});
+      Value part = columnVectors(bitField(groupFields, 0, ib),
+                                 slice(main, {g, 0, 0}, {1, int64_t{1} << ib, v}),
+                                 rows);
+      if (rb) {
+        Value extra = columnVectors(
+            bitField(groupFields, ib, rb),
+            slice(residual, {g, 0, 0}, {1, int64_t{1} << rb, v}), rows);
+        part = ResidualSumOp::create(b, loc, part.getType(),
+                                     ValueRange{part, extra});
+      }
+      permuted = insert(part, permuted, {o + g * gs, 0});
+    }
+    if (o) {
+      int64_t vo = vq.getOutlierVector(), ob = vq.getOutlierBits();
+      int64_t outlierRows = (rows + vo - 1) / vo;
+      Value codes = wordRowFields("idx_o", outlierRows, o, ob);
+      Value book = floats("C_o", {1, int64_t{1} << ob, vo}, /*half=*/true);
+      permuted = insert(columnVectors(codes, book, rows), permuted, {0, 0});
+    }
+    Value inverse = vq.getPermuted()
+                        ? inversePermutation(fields("perm", {cols}, 32), cols)
+                        : Value();
+    Value scale, bias;
+    if (vq.getNormalized()) {
+      scale = floats("scale", {cols}, /*half=*/true);
+      bias = floats("bias", {cols}, /*half=*/true);
+    }
+    return generate(
+        {rows, cols}, b.getF32Type(),
+        [&](OpBuilder &nb, Location nl, ValueRange idx) -> Value {
+          Value p = inverse ? clampedIndex(nb, nl, inverse, idx[1], cols)
+                            : idx[1];
+          Value q = tensor::ExtractOp::create(nb, nl, permuted,
+                                              ValueRange{p, idx[0]});
+          if (!scale)
+            return q;
+          // q * s + b in two roundings, as the library (no FMA).
+          Value s = tensor::ExtractOp::create(nb, nl, scale, idx[1]);
+          Value bj = tensor::ExtractOp::create(nb, nl, bias, idx[1]);
+          Value scaled = arith::MulFOp::create(nb, nl, q, s);
+          return arith::AddFOp::create(nb, nl, scaled, bj);
+        });
+  }
+
+  /// LOPQ: each non-empty cluster is an OPQ model of its rows (ascending
+  /// row order); row i is row rank(i) of cluster labels[i]. The positions
+  /// come from a sequential scan that counts rows per cluster.
+  Value lopq(LopqAttr lopq) {
+    int64_t rows = type.getRows(), cols = type.getCols();
+    ArrayRef<int64_t> clusterRows = lopq.getClusterRows().asArrayRef();
+    ArrayRef<int64_t> centroids = lopq.getClusterCentroids().asArrayRef();
+    int64_t clusters = static_cast<int64_t>(clusterRows.size());
+    int64_t m = static_cast<int64_t>(lopq.getSubspaces());
+    Value stacked = tensor::EmptyOp::create(b, loc, {rows, cols},
+                                            b.getF32Type());
+    SmallVector<int64_t> offsets;
+    int64_t offset = 0;
+    for (int64_t c = 0; c < clusters; ++c) {
+      offsets.push_back(offset);
+      if (clusterRows[c] == 0)
+        continue;
+      std::string prefix = ::qet::quant::lopqClusterPrefix(c);
+      Value part = pq(prefix, m, centroids[c], {}, clusterRows[c]);
+      part = rotate(part, prefix + "rotation");
+      stacked = insert(part, stacked, {offset, 0});
+      offset += clusterRows[c];
+    }
+    Value labels = fields("labels", {rows}, 32);
+    auto countsType = RankedTensorType::get({clusters}, b.getIndexType());
+    Value starts = arith::ConstantOp::create(
+        b, loc, countsType,
+        DenseElementsAttr::get(countsType, ArrayRef<int64_t>(offsets)));
+    Value counts = arith::ConstantOp::create(
+        b, loc, countsType,
+        DenseElementsAttr::get(countsType, b.getIndexAttr(0)));
+    Value positions = tensor::EmptyOp::create(b, loc, {rows}, b.getIndexType());
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value end = arith::ConstantIndexOp::create(b, loc, rows);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    auto scan = scf::ForOp::create(
+        b, loc, zero, end, one, ValueRange{positions, counts},
+        [&](OpBuilder &nb, Location nl, Value i, ValueRange iter) {
+          Value label = clampedIndex(nb, nl, labels, i, clusters);
+          Value seen = tensor::ExtractOp::create(nb, nl, iter[1], label);
+          Value start = tensor::ExtractOp::create(nb, nl, starts, label);
+          Value at = arith::AddIOp::create(nb, nl, start, seen);
+          at = arith::MinUIOp::create(
+              nb, nl, at, arith::ConstantIndexOp::create(nb, nl, rows - 1));
+          Value nextPositions =
+              tensor::InsertOp::create(nb, nl, at, iter[0], i);
+          Value more = arith::AddIOp::create(
+              nb, nl, seen, arith::ConstantIndexOp::create(nb, nl, 1));
+          Value nextCounts =
+              tensor::InsertOp::create(nb, nl, more, iter[1], label);
+          scf::YieldOp::create(nb, nl, ValueRange{nextPositions, nextCounts});
+        });
+    Value rowOf = scan.getResult(0);
+    return generate({rows, cols}, b.getF32Type(),
+                    [&](OpBuilder &nb, Location nl, ValueRange idx) -> Value {
+                      Value r = tensor::ExtractOp::create(nb, nl, rowOf, idx[0]);
+                      return tensor::ExtractOp::create(
+                          nb, nl, stacked, ValueRange{r, idx[1]});
+                    });
+  }
+
   /// Converts the f32 reconstruction to the requested result type.
   Value finish(Value x, RankedTensorType resultType) {
     Type element = resultType.getElementType();
@@ -227,6 +478,10 @@ struct DecomposeDequantize : OpRewritePattern<DequantizeOp> {
       result = d.pq("", pq.getSubspaces(), pq.getCentroids());
       if (pq.getRotated())
         result = d.rotate(result, "rotation");
+    } else if (auto lopq = dyn_cast<LopqAttr>(scheme)) {
+      result = d.lopq(lopq);
+    } else if (auto vq = dyn_cast<VqAttr>(scheme)) {
+      result = d.vptq(vq);
     } else if (auto hera = dyn_cast<HeraAttr>(scheme)) {
       result = d.pq("", hera.getSubspaces(), hera.getCentroids());
       result = d.unswap(result, "swap_bits", hera.getDepth());

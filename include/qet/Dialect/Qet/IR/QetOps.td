@@ -189,11 +189,16 @@ def Qet_BitUnpackOp : Qet_Op<"bit_unpack", [Pure]> {
     `sign_extend` is set, into the result's integer type, which must be at least
     `bits` wide. `bytes` holds exactly ceil(fields * bits / 8) bytes.
 
+    With 2-D `bytes` (rows x B), each row is a stream of its own, padded to
+    B bytes (VPTQ's index rows start on 32-bit words): the result is rows x
+    F with ceil(F * bits / 8) <= B.
+
     ```mlir
     %c = qet.bit_unpack %bytes {bits = 4 : i64} : tensor<512xi8> -> tensor<8x128xi8>
+    %i = qet.bit_unpack %rows {bits = 12 : i64} : tensor<6x20xi8> -> tensor<6x13xi32>
     ```
   }];
-  let arguments = (ins Qet_ByteTensor:$bytes,
+  let arguments = (ins TensorRankOf<[I8], [1, 2]>:$bytes,
                        ConfinedAttr<I64Attr, [IntMinValue<1>, IntMaxValue<32>]>:$bits,
                        UnitAttr:$sign_extend);
   let results = (outs Qet_CodeTensor:$result);
@@ -206,9 +211,10 @@ def Qet_VqDecodeOp : Qet_Op<"vq_decode", [Pure]> {
   let description = [{
     `codes` (rows x M) indexes, for each subspace s, a codeword of
     `codebooks[s]` (M x K x D); the result row is the concatenation of the
-    M codewords (rows x M*D). Codes are read as unsigned and must be < K
-    (larger codes read an unspecified codeword; the library's decoder
-    rejects them when packing).
+    M codewords (rows x M*D). A single codebook (1 x K x D) is shared by all
+    subspaces (VPTQ). Codes are read as unsigned and must be < K (larger
+    codes read an unspecified codeword; the library's decoder rejects them
+    when packing).
 
     ```mlir
     %x = qet.vq_decode %codes, %codebooks

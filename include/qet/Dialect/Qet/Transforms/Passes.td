@@ -61,13 +61,23 @@ def QetDecompose : Pass<"qet-decompose"> {
     * PQ/OPQ: `bit_unpack` codes and codebooks -> `vq_decode` (-> times
       R^T for OPQ, a `linalg.matmul`);
     * HERA/QET: per stage `vq_decode` (codebook levels decoded on their
-      grid first) -> `unswap_tree` -> `residual_sum`.
-    Schemes without a decomposition (LOPQ, VPTQ, QJL) keep their
-    `qet.dequantize`, with a remark; `qet-verify-lowered` then names them.
+      grid first) -> `unswap_tree` -> `residual_sum`;
+    * LOPQ: per cluster the OPQ decode of its rows, stacked; a sequential
+      `scf.for` scan of the labels gives each row its cluster row, then a
+      gather;
+    * VPTQ: word-aligned index rows (2-D `bit_unpack`) -> per column group
+      `vq_decode` with the group's shared codebook (+ residual codebook,
+      `residual_sum`), outlier columns likewise; the inverse column
+      permutation (an `scf.for` scatter) and per-column scale/bias in one
+      gather.
+    QJL keys keep their `qet.dequantize`, with a remark (their decode is the
+    estimator's implied keys, for the fused attention op);
+    `qet-verify-lowered` then names them.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
     "::mlir::tensor::TensorDialect",
   ];
 }
