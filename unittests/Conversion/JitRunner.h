@@ -11,6 +11,7 @@
 #include "mlir/ExecutionEngine/ExecutionEngine.h"
 #include "mlir/IR/MLIRContext.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +46,17 @@ StridedMemRefType<T, 2> describe(std::vector<T> &data, size_t rows,
   d.strides[0] = static_cast<int64_t>(cols);
   d.strides[1] = 1;
   return d;
+}
+
+/// `bytes` as the hex literal of an MLIR dense attribute ("0x...").
+inline std::string hexBytes(const std::vector<uint8_t> &bytes) {
+  static const char *digits = "0123456789ABCDEF";
+  std::string text = "0x";
+  for (uint8_t b : bytes) {
+    text += digits[b >> 4];
+    text += digits[b & 15];
+  }
+  return text;
 }
 
 } // namespace qet::test

@@ -27,16 +27,6 @@ using namespace qet::quant;
 
 namespace {
 
-std::string hexBytes(const std::vector<uint8_t> &bytes) {
-  static const char *digits = "0123456789ABCDEF";
-  std::string text = "0x";
-  for (uint8_t b : bytes) {
-    text += digits[b >> 4];
-    text += digits[b & 15];
-  }
-  return text;
-}
-
 /// #qet.vq<...> from the library's stored parameters.
 std::string vqAttribute(const PackedMatrix &packed) {
   auto p = [&](const char *key) {
@@ -66,7 +56,7 @@ std::string source(const PackedMatrix &packed) {
   std::string components;
   for (const PackedStream &s : packed.streams)
     components += (components.empty() ? "" : ", ") + s.component +
-                  " = dense<\"" + hexBytes(s.bytes) + "\"> : tensor<" +
+                  " = dense<\"" + test::hexBytes(s.bytes) + "\"> : tensor<" +
                   std::to_string(s.bytes.size()) + "xi8>";
   return "func.func @run(%ym: memref<" + shape +
          ">) attributes {llvm.emit_c_interface} {\n"

@@ -61,13 +61,7 @@ std::string hexLiteral(const Matrix &w) {
       bytes.push_back(static_cast<uint8_t>(h >> 8));
     }
   }
-  static const char *digits = "0123456789ABCDEF";
-  std::string text = "0x";
-  for (uint8_t b : bytes) {
-    text += digits[b >> 4];
-    text += digits[b & 15];
-  }
-  return text;
+  return test::hexBytes(bytes);
 }
 
 std::string source(const Case &c, const Matrix &weight) {
