@@ -15,11 +15,13 @@
 #include "qet/Conversion/Passes.h"
 #include "qet/Dialect/Qet/IR/QetDialect.h"
 #include "qet/Dialect/Qet/Transforms/Passes.h"
+#include "qet/Pipelines/Pipelines.h"
 
 int main(int argc, char **argv) {
   mlir::registerAllPasses();
   mlir::qet::registerQetConversionPasses();
   mlir::qet::registerQetTransformsPasses();
+  mlir::qet::registerQetPipelines();
 
   mlir::DialectRegistry registry;
   mlir::registerAllDialects(registry);

@@ -4,6 +4,7 @@
 
 #include "qet/Conversion/Passes.h"
 #include "qet/Dialect/Qet/Transforms/Passes.h"
+#include "qet/Pipelines/Pipelines.h"
 #include "qet/Dialect/Qet/IR/QetDialect.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -30,6 +31,7 @@ static void registerOnce() {
     mlir::registerAllPasses();
     mlir::qet::registerQetConversionPasses();
     mlir::qet::registerQetTransformsPasses();
+    mlir::qet::registerQetPipelines();
     llvm::InitializeNativeTarget();
     llvm::InitializeNativeTargetAsmPrinter();
   });

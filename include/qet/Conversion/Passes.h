@@ -4,6 +4,7 @@
 
 #include "qet/Conversion/QetToLinalg/QetToLinalg.h"
 #include "qet/Conversion/QetToRuntime/QetToRuntime.h"
+#include "qet/Conversion/QetToScf/QetToScf.h"
 
 namespace mlir::qet {
 

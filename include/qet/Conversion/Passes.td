@@ -30,20 +30,48 @@ def ConvertQetToLinalg : Pass<"convert-qet-to-linalg"> {
   ];
 }
 
+def ConvertQetToScf : Pass<"convert-qet-to-scf"> {
+  let summary = "Generate loops for the fused qet ops";
+  let description = [{
+    `qet.qmatmul` of RTN weights becomes code that decodes inside the
+    product and never materializes the weight: for 4-bit codes with groups
+    of a multiple of 32 that divide K, `scf.for` loops around a vector body
+    (16 code bytes -> two vector<16xf32> of nibbles, FMAs with x's even and
+    odd elements de-interleaved once per call, per-group scales applied to
+    a running vector, zero points through the group sums of x); any other
+    RTN configuration becomes one `linalg.generic` contraction that decodes
+    each code in its body. Other schemes are decoded with `qet.dequantize`
+    and multiplied by a `linalg` contraction, with a remark (no fused kernel
+    yet).
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::scf::SCFDialect",
+    "::mlir::tensor::TensorDialect",
+    "::mlir::vector::VectorDialect",
+  ];
+}
+
 def ConvertQetToRuntime : Pass<"convert-qet-to-runtime", "::mlir::ModuleOp"> {
   let summary = "Lower qet ops to calls into the runtime library";
   let description = [{
-    Every `qet.storage` of a `qet.external_constant` reads a private,
-    uninitialized `memref.global` buffer of the component's size (no bytes
-    in object files), filled by a call of the runtime's
-    `qetLoadSection(file, tensor, section, buffer)` (declared with
-    `llvm.emit_c_interface`; the strings are private constant globals) and
-    wrapped by `bufferization.to_tensor restrict`. The runtime opens each
-    file once, copies a section into its buffer on the first call only
-    (later calls return at once), checks the section's CRC-32C, and exits
-    with a message if the file, tensor or section is missing, corrupt or of
-    another size than the code was compiled for. Link or load
-    `libqet_runtime`.
+    Calls into `libqet_runtime` (declared with `llvm.emit_c_interface`;
+    strings are private constant globals). Link or load the library.
+    * `qet.qmatmul` runs the runtime's kernels: `qetMatmul(file, tensor, x,
+      y)` for a `qet.external_constant` weight of any scheme (the tensor is
+      bound once from its container), `qetRtnMatmul(codes, scales, zeros,
+      rows, cols, bits, group, x, y)` for an RTN weight held by the module.
+      Other schemes must be externalized first (error otherwise). With
+      `convert-qet-to-scf` run before, no `qet.qmatmul` is left here.
+    * Every `qet.storage` of a `qet.external_constant` reads a private,
+      uninitialized `memref.global` buffer of the component's size (no bytes
+      in object files), filled by `qetLoadSection(file, tensor, section,
+      buffer)` and wrapped by `bufferization.to_tensor restrict`. The
+      runtime opens each file once, copies a section into its buffer on the
+      first call only (later calls return at once) and checks its CRC-32C.
+    The runtime exits with a message if a file, tensor or section is
+    missing, corrupt or of another shape than the code was compiled for.
 
     Run after `qet-decompose` (which reads packed values through
     `qet.storage`) and before bufferization.
@@ -52,7 +80,9 @@ def ConvertQetToRuntime : Pass<"convert-qet-to-runtime", "::mlir::ModuleOp"> {
     "::mlir::arith::ArithDialect",
     "::mlir::bufferization::BufferizationDialect",
     "::mlir::func::FuncDialect",
+    "::mlir::linalg::LinalgDialect",
     "::mlir::memref::MemRefDialect",
+    "::mlir::tensor::TensorDialect",
   ];
 }
 

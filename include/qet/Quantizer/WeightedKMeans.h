@@ -2,8 +2,12 @@
 //
 // vptq.md §4: minimizes sum_n w_n ||x_n - c_a(n)||^2.
 // - Weights are divided by their maximum (constant weights become exactly 1).
-// - Sub-sampling: n_train = min(n, 64 k, 2^21) rows by a partial Fisher-Yates
-//   shuffle, then sorted ascending.
+// - Sub-sampling: n_train = min(n, 64 k, 2^21) rows, sorted ascending: the
+//   min(k, n_train) rows of highest weighted energy w ||x - mean_w||^2, then a
+//   partial Fisher-Yates draw from the others, whose weights are scaled by
+//   (n - top) / (n_train - top) (an unbiased estimate of the full objective).
+//   A uniform draw alone (vptq.md §4) can drop the few rows that carry most
+//   of the objective and leave no centroid near them.
 // - Init: k <= 4096 weighted k-means++ (first center ~ w, later ~ w D^2; when
 //   the mass reaches 0 the rest are copies of centroid 0); larger k: k
 //   distinct training rows drawn uniformly; n_train <= k: all rows, then

@@ -44,6 +44,48 @@ Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
 }
 
+} // namespace
+
+Value mlir::qet::extractBitField(OpBuilder &b, Location loc, Value bytes,
+                                 Value row, Value bit, int64_t bits,
+                                 int64_t lastByte, IntegerType resultType,
+                                 bool signExtend) {
+  // A field starting at bit offset s < 8 spans at most ceil((7+bits)/8)
+  // bytes; reads past the end are clamped and masked away.
+  int64_t span = (bits + 7 + 7) / 8;
+  Value first = arith::ShRUIOp::create(b, loc, bit, indexConstant(b, loc, 3));
+  Value shift = arith::AndIOp::create(b, loc, bit, indexConstant(b, loc, 7));
+  Type i64 = b.getI64Type();
+  Value word = arith::ConstantIntOp::create(b, loc, i64, 0);
+  for (int64_t k = 0; k < span; ++k) {
+    Value at = arith::AddIOp::create(b, loc, first, indexConstant(b, loc, k));
+    at = arith::MinUIOp::create(b, loc, at, indexConstant(b, loc, lastByte));
+    SmallVector<Value, 2> where = {at};
+    if (row)
+      where.insert(where.begin(), row);
+    Value byte = tensor::ExtractOp::create(b, loc, bytes, where);
+    Value wide = arith::ExtUIOp::create(b, loc, i64, byte);
+    wide = arith::ShLIOp::create(
+        b, loc, wide, arith::ConstantIntOp::create(b, loc, i64, 8 * k));
+    word = arith::OrIOp::create(b, loc, word, wide);
+  }
+  Value shift64 = arith::IndexCastUIOp::create(b, loc, i64, shift);
+  word = arith::ShRUIOp::create(b, loc, word, shift64);
+  word = arith::AndIOp::create(
+      b, loc, word,
+      arith::ConstantIntOp::create(b, loc, i64, (int64_t{1} << bits) - 1));
+  Value field = arith::TruncIOp::create(b, loc, resultType, word);
+  int64_t spare = static_cast<int64_t>(resultType.getWidth()) - bits;
+  if (signExtend && spare > 0) {
+    Value amount = arith::ConstantIntOp::create(b, loc, resultType, spare);
+    field = arith::ShLIOp::create(b, loc, field, amount);
+    field = arith::ShRSIOp::create(b, loc, field, amount);
+  }
+  return field;
+}
+
+namespace {
+
 struct BitUnpackLowering : OpRewritePattern<BitUnpackOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -56,9 +98,6 @@ struct BitUnpackLowering : OpRewritePattern<BitUnpackOp> {
     // 2-D bytes: row r of the result reads row r of the bytes.
     bool perRow = bytesType.getRank() == 2;
     int64_t lastByte = bytesType.getDimSize(bytesType.getRank() - 1) - 1;
-    // A field starting at bit offset s < 8 spans at most ceil((7+bits)/8)
-    // bytes; reads past the end are clamped and masked away.
-    int64_t span = (bits + 7 + 7) / 8;
     ArrayRef<int64_t> shape = type.getShape();
     Value bytes = op.getBytes();
     bool signExtend = op.getSignExtend();
@@ -74,35 +113,9 @@ struct BitUnpackLowering : OpRewritePattern<BitUnpackOp> {
           }
           Value bit = arith::MulIOp::create(b, loc, linear,
                                             indexConstant(b, loc, bits));
-          Value first = arith::ShRUIOp::create(b, loc, bit, indexConstant(b, loc, 3));
-          Value shift = arith::AndIOp::create(b, loc, bit, indexConstant(b, loc, 7));
-          Type i64 = b.getI64Type();
-          Value word = arith::ConstantIntOp::create(b, loc, i64, 0);
-          for (int64_t k = 0; k < span; ++k) {
-            Value at = arith::AddIOp::create(b, loc, first, indexConstant(b, loc, k));
-            at = arith::MinUIOp::create(b, loc, at, indexConstant(b, loc, lastByte));
-            SmallVector<Value, 2> where = {at};
-            if (perRow)
-              where.insert(where.begin(), idx[0]);
-            Value byte = tensor::ExtractOp::create(b, loc, bytes, where);
-            Value wide = arith::ExtUIOp::create(b, loc, i64, byte);
-            wide = arith::ShLIOp::create(
-                b, loc, wide, arith::ConstantIntOp::create(b, loc, i64, 8 * k));
-            word = arith::OrIOp::create(b, loc, word, wide);
-          }
-          Value shift64 = arith::IndexCastUIOp::create(b, loc, i64, shift);
-          word = arith::ShRUIOp::create(b, loc, word, shift64);
-          word = arith::AndIOp::create(
-              b, loc, word,
-              arith::ConstantIntOp::create(b, loc, i64, (int64_t{1} << bits) - 1));
-          Value field = arith::TruncIOp::create(b, loc, resultInt, word);
-          int64_t spare = static_cast<int64_t>(resultInt.getWidth()) - bits;
-          if (signExtend && spare > 0) {
-            Value amount = arith::ConstantIntOp::create(b, loc, resultInt, spare);
-            field = arith::ShLIOp::create(b, loc, field, amount);
-            field = arith::ShRSIOp::create(b, loc, field, amount);
-          }
-          return field;
+          Value row = perRow ? idx[0] : Value();
+          return extractBitField(b, loc, bytes, row, bit, bits, lastByte,
+                                 resultInt, signExtend);
         });
     rewriter.replaceOp(op, result);
     return success();

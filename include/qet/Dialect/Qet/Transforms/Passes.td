@@ -82,6 +82,25 @@ def QetDecompose : Pass<"qet-decompose"> {
   ];
 }
 
+def QetFuseDequant : Pass<"qet-fuse-dequant"> {
+  let summary = "Fuse weight decoding into the matrix products that use it";
+  let description = [{
+    A product whose weight operand is a `qet.dequantize` (as
+    `qet-quantize-weights` writes it) becomes `qet.qmatmul`, which decodes
+    inside the product and never materializes the dense weight:
+    `linalg.matmul(x, transpose(dequantize(p)))`, `linalg.matmul` with the
+    weight indexed (n, k), and `linalg.matvec(dequantize(p), x)`. A
+    zero-filled accumulator is dropped; any other is added to the product.
+    Batched weights (`linalg.batch_matmul`) and other uses keep the decoded
+    matrix.
+  }];
+  let dependentDialects = [
+    "::mlir::arith::ArithDialect",
+    "::mlir::linalg::LinalgDialect",
+    "::mlir::tensor::TensorDialect",
+  ];
+}
+
 def QetExternalize : Pass<"qet-externalize", "::mlir::ModuleOp"> {
   let summary = "Move qet.constant payloads into a .qpk container file";
   let description = [{

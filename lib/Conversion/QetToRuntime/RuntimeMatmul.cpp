@@ -1,0 +1,150 @@
+//===- RuntimeMatmul.cpp - qet.qmatmul through the runtime's kernels ------===//
+//
+// y = x W^T with x widened to f32 and passed as a read-only buffer, y a new
+// buffer filled by the runtime:
+//   external weight (any scheme): qetMatmul(file, tensor, x, y), the kernels
+//     of the tensor bound from its container;
+//   RTN weight in the module: qetRtnMatmul(codes, scales, zeros, rows, cols,
+//     bits, group, x, y) on its component bytes (zeros empty: symmetric).
+// Other schemes need their weight in a container (qet-externalize).
+//
+//===----------------------------------------------------------------------===//
+
+#include "RuntimeSymbols.h"
+
+#include "qet/Dialect/Qet/IR/QetOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::qet;
+
+namespace {
+
+/// `x` with `element` elements (extf / truncf, element-wise).
+Value convertElements(OpBuilder &b, Location loc, Value x, Type element) {
+  auto type = cast<RankedTensorType>(x.getType());
+  Type from = type.getElementType();
+  if (from == element)
+    return x;
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), element);
+  bool widen = from.getIntOrFloatBitWidth() < element.getIntOrFloatBitWidth();
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{x}, ValueRange{init},
+             SmallVector<AffineMap>{id, id},
+             SmallVector<utils::IteratorType>(type.getRank(),
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value v =
+                   widen ? arith::ExtFOp::create(nb, nl, element, args[0])
+                               .getResult()
+                         : arith::TruncFOp::create(nb, nl, element, args[0])
+                               .getResult();
+               linalg::YieldOp::create(nb, nl, v);
+             })
+      .getResult(0);
+}
+
+/// A read-only memref<?x...> view of tensor `t` for a runtime call.
+Value callBuffer(OpBuilder &b, Location loc, Value t, MemRefType dynamic) {
+  auto type = cast<RankedTensorType>(t.getType());
+  Value buffer = bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()), t,
+      b.getUnitAttr());
+  return memref::CastOp::create(b, loc, dynamic, buffer);
+}
+
+LogicalResult lowerOne(QMatmulOp op, RuntimeSymbols &symbols) {
+  PackedType type = op.getWeight().getType();
+  auto external = op.getWeight().getDefiningOp<ExternalConstantOp>();
+  auto rtn = dyn_cast<RtnAttr>(type.getScheme());
+  if (!external && !rtn)
+    return op.emitError() << "convert-qet-to-runtime: the runtime multiplies "
+                          << type.getScheme()
+                          << " weights from a container; run qet-externalize "
+                             "first";
+  MLIRContext *ctx = op.getContext();
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Type f32 = b.getF32Type();
+  MemRefType bytes = symbols.bytesType(), matrix = symbols.matrixType();
+  Value x = convertElements(b, loc, op.getInput(), f32);
+  RankedTensorType resultType = op.getType();
+  auto yType = MemRefType::get(resultType.getShape(), f32);
+  Value y = memref::AllocOp::create(b, loc, yType);
+  SmallVector<Value> args;
+  FailureOr<func::FuncOp> fn;
+  if (external) {
+    fn = symbols.function(
+        "qetMatmul", FunctionType::get(ctx, {bytes, bytes, matrix, matrix}, {}));
+    args = {symbols.string(b, loc, external.getFile()),
+            symbols.string(b, loc, external.getTensor())};
+  } else {
+    Type i64 = b.getI64Type();
+    fn = symbols.function(
+        "qetRtnMatmul",
+        FunctionType::get(ctx,
+                          {bytes, bytes, bytes, i64, i64, i64, i64, matrix,
+                           matrix},
+                          {}));
+    auto component = [&](StringRef name) -> Value {
+      for (const StorageComponent &c : type.getComponents())
+        if (c.name == name) {
+          auto t = RankedTensorType::get({static_cast<int64_t>(c.bytes())},
+                                         b.getI8Type());
+          // A qet.constant's bytes directly (what qet.storage folds to).
+          auto constant = op.getWeight().getDefiningOp<ConstantOp>();
+          Value stored =
+              constant ? arith::ConstantOp::create(
+                             b, loc,
+                             cast<TypedAttr>(constant.getComponent(name)))
+                             .getResult()
+                       : StorageOp::create(b, loc, t, op.getWeight(), name)
+                             .getResult();
+          return callBuffer(b, loc, stored, bytes);
+        }
+      // rtn-sym has no zero points: an empty buffer stands for NULL.
+      Value none = memref::AllocaOp::create(
+          b, loc, MemRefType::get({0}, b.getI8Type()));
+      return memref::CastOp::create(b, loc, bytes, none);
+    };
+    auto integer = [&](int64_t v) -> Value {
+      return arith::ConstantIntOp::create(b, loc, i64, v);
+    };
+    args = {component("codes"),
+            component("scales"),
+            component("zero_points"),
+            integer(type.getRows()),
+            integer(type.getCols()),
+            integer(rtn.getBits()),
+            integer(static_cast<int64_t>(rtn.getGroup()))};
+  }
+  if (failed(fn))
+    return failure();
+  args.push_back(callBuffer(b, loc, x, matrix));
+  args.push_back(memref::CastOp::create(b, loc, matrix, y));
+  func::CallOp::create(b, loc, *fn, args);
+  Value result = bufferization::ToTensorOp::create(
+      b, loc, RankedTensorType::get(resultType.getShape(), f32), y,
+      /*restrict=*/true, /*writable=*/true);
+  op.getResult().replaceAllUsesWith(
+      convertElements(b, loc, result, resultType.getElementType()));
+  op.erase();
+  return success();
+}
+
+} // namespace
+
+LogicalResult mlir::qet::lowerQMatmuls(ModuleOp module,
+                                       RuntimeSymbols &symbols) {
+  SmallVector<QMatmulOp> products;
+  module.walk([&](QMatmulOp op) { products.push_back(op); });
+  for (QMatmulOp op : products)
+    if (failed(lowerOne(op, symbols)))
+      return failure();
+  return success();
+}

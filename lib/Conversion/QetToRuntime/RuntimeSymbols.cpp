@@ -1,0 +1,68 @@
+//===- RuntimeSymbols.cpp - Runtime declarations and globals of a module --===//
+
+#include "RuntimeSymbols.h"
+
+using namespace mlir;
+using namespace mlir::qet;
+
+RuntimeSymbols::RuntimeSymbols(ModuleOp module)
+    : module(module), symbols(module),
+      bytes(MemRefType::get({ShapedType::kDynamic},
+                            IntegerType::get(module.getContext(), 8))),
+      matrix(MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
+                             Float32Type::get(module.getContext()))) {}
+
+FailureOr<func::FuncOp> RuntimeSymbols::function(StringRef name,
+                                                 FunctionType type) {
+  func::FuncOp &fn = functions[name];
+  if (fn)
+    return fn;
+  if (Operation *existing = symbols.lookup(name)) {
+    auto other = dyn_cast<func::FuncOp>(existing);
+    if (!other || other.getFunctionType() != type)
+      return existing->emitError()
+             << "convert-qet-to-runtime: the symbol '" << name
+             << "' is taken by something other than the runtime's " << type;
+    return fn = other;
+  }
+  OpBuilder b = OpBuilder::atBlockBegin(module.getBody());
+  fn = func::FuncOp::create(b, module.getLoc(), name, type);
+  fn.setPrivate();
+  fn->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  symbols.insert(fn);
+  return fn;
+}
+
+Value RuntimeSymbols::string(OpBuilder &b, Location loc, StringRef text) {
+  auto type =
+      MemRefType::get({static_cast<int64_t>(text.size())}, b.getI8Type());
+  memref::GlobalOp &global = strings[text];
+  if (!global) {
+    OpBuilder top = OpBuilder::atBlockBegin(module.getBody());
+    auto tensorType = RankedTensorType::get(type.getShape(), top.getI8Type());
+    auto value = DenseElementsAttr::get(
+        tensorType, ArrayRef<char>(text.data(), text.size()));
+    global = memref::GlobalOp::create(top, loc, "qet_str",
+                                      top.getStringAttr("private"), type, value,
+                                      /*constant=*/true, /*alignment=*/nullptr);
+    symbols.insert(global); // renames to a unique symbol
+  }
+  Value view = memref::GetGlobalOp::create(b, loc, type, global.getSymName());
+  return memref::CastOp::create(b, loc, bytes, view);
+}
+
+memref::GlobalOp RuntimeSymbols::buffer(Location loc, StringRef file,
+                                        StringRef tensor, StringRef section,
+                                        int64_t size) {
+  memref::GlobalOp &global = buffers[std::make_tuple(
+      file.str(), tensor.str(), section.str(), size)];
+  if (!global) {
+    OpBuilder top = OpBuilder::atBlockBegin(module.getBody());
+    global = memref::GlobalOp::create(
+        top, loc, ("qet_" + tensor + "_" + section).str(),
+        top.getStringAttr("private"), MemRefType::get({size}, top.getI8Type()),
+        top.getUnitAttr(), /*constant=*/false, top.getI64IntegerAttr(64));
+    symbols.insert(global); // renames to a unique symbol
+  }
+  return global;
+}

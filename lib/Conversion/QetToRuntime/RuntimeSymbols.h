@@ -1,0 +1,63 @@
+//===- RuntimeSymbols.h - Runtime declarations and globals of a module -*- C++ -*-===//
+//
+// What convert-qet-to-runtime adds to a module, each created once: the
+// declarations of the libqet_runtime entry points (llvm.emit_c_interface),
+// private constant strings and the uninitialized buffers of externalized
+// components.
+//
+//===----------------------------------------------------------------------===//
+#ifndef QET_LIB_CONVERSION_QETTORUNTIME_RUNTIMESYMBOLS_H
+#define QET_LIB_CONVERSION_QETTORUNTIME_RUNTIMESYMBOLS_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/SymbolTable.h"
+
+#include <map>
+#include <string>
+#include <tuple>
+
+namespace mlir::qet {
+
+class RuntimeSymbols {
+public:
+  explicit RuntimeSymbols(ModuleOp module);
+
+  /// memref<?xi8> and memref<?x?xf32>, the runtime's argument types.
+  MemRefType bytesType() const { return bytes; }
+  MemRefType matrixType() const { return matrix; }
+
+  /// The declaration of runtime function `name` with `type`; fails with a
+  /// diagnostic if the module has another symbol of that name.
+  FailureOr<func::FuncOp> function(StringRef name, FunctionType type);
+
+  /// `text` (no terminator) as a memref<?xi8> view of a constant global.
+  Value string(OpBuilder &b, Location loc, StringRef text);
+
+  /// The uninitialized buffer of component `section` of tensor `tensor` in
+  /// `file` (the size is part of the key: the runtime checks each).
+  memref::GlobalOp buffer(Location loc, StringRef file, StringRef tensor,
+                          StringRef section, int64_t size);
+
+private:
+  ModuleOp module;
+  SymbolTable symbols;
+  MemRefType bytes, matrix;
+  llvm::StringMap<func::FuncOp> functions;
+  llvm::StringMap<memref::GlobalOp> strings;
+  std::map<std::tuple<std::string, std::string, std::string, int64_t>,
+           memref::GlobalOp>
+      buffers;
+};
+
+/// qet.storage of qet.external_constant -> buffer filled by qetLoadSection.
+LogicalResult lowerExternalStorage(ModuleOp module, RuntimeSymbols &symbols);
+
+/// qet.qmatmul -> qetMatmul (external weights, any scheme) or qetRtnMatmul
+/// (RTN weights held by the module).
+LogicalResult lowerQMatmuls(ModuleOp module, RuntimeSymbols &symbols);
+
+} // namespace mlir::qet
+
+#endif // QET_LIB_CONVERSION_QETTORUNTIME_RUNTIMESYMBOLS_H

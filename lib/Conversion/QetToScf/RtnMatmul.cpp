@@ -1,0 +1,364 @@
+//===- RtnMatmul.cpp - qet.qmatmul of RTN weights as loops ----------------===//
+//
+// y[b, n] = sum_g s[n, g] * sum_{k in g} x[b, k] q[n, k] + z[n, g] * X[b, g]
+// with X[b, g] the group sums of x (asymmetric RTN: w = q s + z).
+//
+// 4-bit codes, groups a multiple of 32 dividing K: scf loops over rows,
+// batch and groups around a vector body that reads 16 code bytes (32 codes),
+// splits the low (even k) and high (odd k) nibbles, converts them to
+// vector<16xf32> and multiplies them with x's even and odd elements, which a
+// prologue stores de-interleaved once per call; each group's vector sum is
+// scaled into a running vector, reduced once per output.
+//
+// Any other configuration: one linalg.generic contraction that extracts and
+// decodes each code in its body (the weight is never materialized).
+//
+//===----------------------------------------------------------------------===//
+
+#include "QetToScfPatterns.h"
+
+#include "qet/Conversion/QetToLinalg/QetToLinalg.h"
+#include "qet/Dialect/Qet/IR/QetOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+using namespace mlir;
+using namespace mlir::qet;
+
+namespace {
+
+Value index(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+Value f32(OpBuilder &b, Location loc, float v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+
+/// A tensor of `shape` and `element` computed from its indices (and the
+/// generic's iterator kinds: reductions accumulate into a zero fill).
+Value contraction(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                  ArrayRef<AffineMap> maps, ValueRange inputs,
+                  ArrayRef<utils::IteratorType> iterators,
+                  function_ref<Value(OpBuilder &, Location, ValueRange,
+                                     ValueRange)>
+                      body) {
+  Type f32Type = b.getF32Type();
+  Value init = tensor::EmptyOp::create(b, loc, shape, f32Type);
+  init = linalg::FillOp::create(b, loc, f32(b, loc, 0.0f), init).getResult(0);
+  auto type = RankedTensorType::get(shape, f32Type);
+  return linalg::GenericOp::create(
+             b, loc, type, inputs, ValueRange{init}, maps, iterators,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               SmallVector<Value> idx;
+               for (unsigned d = 0; d < iterators.size(); ++d)
+                 idx.push_back(linalg::IndexOp::create(nb, nl, d));
+               linalg::YieldOp::create(nb, nl, body(nb, nl, args, idx));
+             })
+      .getResult(0);
+}
+
+/// fp16 bits (i16) to f32.
+Value halfToF32(OpBuilder &b, Location loc, Value bits16) {
+  Value half = arith::BitcastOp::create(b, loc, b.getF16Type(), bits16);
+  return arith::ExtFOp::create(b, loc, b.getF32Type(), half);
+}
+
+/// The RTN weight's storage: code bytes, and per-group fp16 scales / zero
+/// points as N x G i16 tensors (zero points null when symmetric).
+struct RtnStorage {
+  Value codes, scales, zeros;
+  int64_t codeBytes = 0;
+};
+
+RtnStorage readStorage(OpBuilder &b, Location loc, Value packed) {
+  auto type = cast<PackedType>(packed.getType());
+  auto rtn = cast<RtnAttr>(type.getScheme());
+  int64_t groups = rtn.getNumGroups(type.getCols());
+  RtnStorage s;
+  for (const StorageComponent &c : type.getComponents()) {
+    auto bytesType = RankedTensorType::get(
+        {static_cast<int64_t>(c.bytes())}, b.getI8Type());
+    Value bytes = StorageOp::create(b, loc, bytesType, packed, c.name);
+    if (c.name == "codes") {
+      s.codes = bytes;
+      s.codeBytes = bytesType.getDimSize(0);
+      continue;
+    }
+    auto metaType =
+        RankedTensorType::get({type.getRows(), groups}, b.getI16Type());
+    Value meta = BitUnpackOp::create(b, loc, metaType, bytes,
+                                     b.getI64IntegerAttr(16), UnitAttr());
+    (c.name == "scales" ? s.scales : s.zeros) = meta;
+  }
+  return s;
+}
+
+/// The input widened to f32.
+Value inputF32(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (type.getElementType().isF32())
+    return x;
+  AffineMap id = b.getMultiDimIdentityMap(2);
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type());
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{x}, ValueRange{init},
+             SmallVector<AffineMap>{id, id},
+             SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nl,
+                   ValueRange{arith::ExtFOp::create(nb, nl, nb.getF32Type(),
+                                                    args[0])
+                                  .getResult()});
+             })
+      .getResult(0);
+}
+
+/// Any RTN configuration: one contraction over (b, n, k) decoding w[n, k]
+/// from its bits in the body.
+Value genericProduct(OpBuilder &b, Location loc, Value x, Value packed,
+                     const RtnStorage &s) {
+  auto type = cast<PackedType>(packed.getType());
+  auto rtn = cast<RtnAttr>(type.getScheme());
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t batch = xType.getDimSize(0), n = type.getRows(), k = type.getCols();
+  int64_t bits = rtn.getBits(), group = static_cast<int64_t>(rtn.getGroup());
+  bool symmetric = rtn.getSymmetric();
+  MLIRContext *ctx = b.getContext();
+  AffineExpr db, dn, dk;
+  bindDims(ctx, db, dn, dk);
+  SmallVector<Value> inputs = {x, s.scales};
+  SmallVector<AffineMap> maps = {
+      AffineMap::get(3, 0, {db, dk}, ctx),
+      AffineMap::get(3, 0, {dn, dk.floorDiv(group)}, ctx)};
+  if (s.zeros) {
+    inputs.push_back(s.zeros);
+    maps.push_back(maps.back());
+  }
+  maps.push_back(AffineMap::get(3, 0, {db, dn}, ctx));
+  SmallVector<utils::IteratorType> iterators = {utils::IteratorType::parallel,
+                                                utils::IteratorType::parallel,
+                                                utils::IteratorType::reduction};
+  Value codes = s.codes;
+  int64_t lastByte = s.codeBytes - 1;
+  return contraction(
+      b, loc, {batch, n}, maps, inputs, iterators,
+      [&](OpBuilder &nb, Location nl, ValueRange args,
+          ValueRange idx) -> Value {
+        Value linear = arith::AddIOp::create(
+            nb, nl, arith::MulIOp::create(nb, nl, idx[1], index(nb, nl, k)),
+            idx[2]);
+        Value bit = arith::MulIOp::create(nb, nl, linear, index(nb, nl, bits));
+        Value q = extractBitField(nb, nl, codes, Value(), bit, bits, lastByte,
+                                  nb.getI8Type(), symmetric);
+        Value qf = symmetric
+                       ? arith::SIToFPOp::create(nb, nl, nb.getF32Type(), q)
+                             .getResult()
+                       : arith::UIToFPOp::create(nb, nl, nb.getF32Type(), q)
+                             .getResult();
+        Value w = arith::MulFOp::create(nb, nl, qf, halfToF32(nb, nl, args[1]));
+        if (s.zeros)
+          w = arith::AddFOp::create(nb, nl, w, halfToF32(nb, nl, args[2]));
+        Value product = arith::MulFOp::create(nb, nl, args[0], w);
+        return arith::AddFOp::create(nb, nl, args.back(), product);
+      });
+}
+
+/// x[:, parity::2] copied contiguous (M x K/2).
+Value deinterleave(OpBuilder &b, Location loc, Value x, int64_t parity) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t m = type.getDimSize(0), half = type.getDimSize(1) / 2;
+  MLIRContext *ctx = b.getContext();
+  AffineExpr i, j;
+  bindDims(ctx, i, j);
+  SmallVector<AffineMap> maps = {AffineMap::get(2, 0, {i, j * 2 + parity}, ctx),
+                                 AffineMap::get(2, 0, {i, j}, ctx)};
+  Value init = tensor::EmptyOp::create(b, loc, {m, half}, b.getF32Type());
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{x}, ValueRange{init}, maps,
+             SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(nb, nl, args[0]);
+             })
+      .getResult(0);
+}
+
+/// Group sums X[b, g] of x (M x G; K a multiple of the group).
+Value groupSums(OpBuilder &b, Location loc, Value x, int64_t group) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t m = type.getDimSize(0), groups = type.getDimSize(1) / group;
+  Value grouped = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get({m, groups, group}, b.getF32Type()), x,
+      SmallVector<ReassociationIndices>{{0}, {1, 2}});
+  MLIRContext *ctx = b.getContext();
+  AffineExpr i, g, j;
+  bindDims(ctx, i, g, j);
+  SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {i, g, j}, ctx),
+                                 AffineMap::get(3, 0, {i, g}, ctx)};
+  SmallVector<utils::IteratorType> iterators = {utils::IteratorType::parallel,
+                                                utils::IteratorType::parallel,
+                                                utils::IteratorType::reduction};
+  return contraction(b, loc, {m, groups}, maps, ValueRange{grouped}, iterators,
+                     [](OpBuilder &nb, Location nl, ValueRange args,
+                        ValueRange) -> Value {
+                       return arith::AddFOp::create(nb, nl, args[1], args[0]);
+                     });
+}
+
+/// 4-bit codes, groups of 32k dividing K: the vector kernel.
+Value vectorProduct(OpBuilder &b, Location loc, Value x, Value packed,
+                    const RtnStorage &s) {
+  auto type = cast<PackedType>(packed.getType());
+  auto rtn = cast<RtnAttr>(type.getScheme());
+  auto xType = cast<RankedTensorType>(x.getType());
+  int64_t batch = xType.getDimSize(0), n = type.getRows(), k = type.getCols();
+  int64_t group = static_cast<int64_t>(rtn.getGroup()), groups = k / group;
+  bool symmetric = rtn.getSymmetric();
+  Value even = deinterleave(b, loc, x, 0), odd = deinterleave(b, loc, x, 1);
+  Value sums = symmetric ? Value() : groupSums(b, loc, x, group);
+
+  auto bytesVec = VectorType::get({16}, b.getI8Type());
+  auto intVec = VectorType::get({16}, b.getI32Type());
+  auto floatVec = VectorType::get({16}, b.getF32Type());
+  Value zeroVec = arith::ConstantOp::create(
+      b, loc, floatVec, DenseElementsAttr::get(floatVec, 0.0f));
+  Value mask = arith::ConstantOp::create(
+      b, loc, bytesVec,
+      DenseElementsAttr::get(bytesVec, b.getI8IntegerAttr(15)));
+  Value four = arith::ConstantOp::create(
+      b, loc, bytesVec, DenseElementsAttr::get(bytesVec, b.getI8IntegerAttr(4)));
+  Value padByte = arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0);
+  Value padFloat = f32(b, loc, 0.0f);
+  Value c0 = index(b, loc, 0), c1 = index(b, loc, 1);
+
+  // Codes of 16 bytes as two vector<16xf32>: low and high nibbles (signed
+  // two's complement nibbles when symmetric).
+  auto nibbles = [&](OpBuilder &nb, Location nl, Value bytes) {
+    Value lo, hi;
+    if (symmetric) {
+      lo = arith::ShRSIOp::create(nb, nl,
+                                  arith::ShLIOp::create(nb, nl, bytes, four),
+                                  four);
+      hi = arith::ShRSIOp::create(nb, nl, bytes, four);
+      lo = arith::ExtSIOp::create(nb, nl, intVec, lo);
+      hi = arith::ExtSIOp::create(nb, nl, intVec, hi);
+      return std::make_pair(
+          arith::SIToFPOp::create(nb, nl, floatVec, lo).getResult(),
+          arith::SIToFPOp::create(nb, nl, floatVec, hi).getResult());
+    }
+    lo = arith::ExtUIOp::create(nb, nl, intVec,
+                                arith::AndIOp::create(nb, nl, bytes, mask));
+    hi = arith::ExtUIOp::create(nb, nl, intVec,
+                                arith::ShRUIOp::create(nb, nl, bytes, four));
+    return std::make_pair(
+        arith::UIToFPOp::create(nb, nl, floatVec, lo).getResult(),
+        arith::UIToFPOp::create(nb, nl, floatVec, hi).getResult());
+  };
+
+  Value y = tensor::EmptyOp::create(b, loc, {batch, n}, b.getF32Type());
+  auto rows = scf::ForOp::create(
+      b, loc, c0, index(b, loc, n), c1, ValueRange{y},
+      [&](OpBuilder &rb, Location rl, Value row, ValueRange rowIter) {
+        Value rowByte =
+            arith::MulIOp::create(rb, rl, row, index(rb, rl, k / 2));
+        auto items = scf::ForOp::create(
+            rb, rl, c0, index(rb, rl, batch), c1, ValueRange{rowIter[0]},
+            [&](OpBuilder &ib, Location il, Value item, ValueRange itemIter) {
+              auto perGroup = scf::ForOp::create(
+                  ib, il, c0, index(ib, il, groups), c1,
+                  ValueRange{zeroVec, f32(ib, il, 0.0f)},
+                  [&](OpBuilder &gb, Location gl, Value g, ValueRange acc) {
+                    Value base = arith::MulIOp::create(
+                        gb, gl, g, index(gb, gl, group / 2));
+                    auto blocks = scf::ForOp::create(
+                        gb, gl, c0, index(gb, gl, group / 2),
+                        index(gb, gl, 16), ValueRange{zeroVec},
+                        [&](OpBuilder &kb, Location kl, Value j,
+                            ValueRange blockAcc) {
+                          Value at = arith::AddIOp::create(kb, kl, base, j);
+                          Value byteAt = arith::AddIOp::create(kb, kl, rowByte,
+                                                               at);
+                          Value bytes = vector::TransferReadOp::create(
+                              kb, kl, bytesVec, s.codes, ValueRange{byteAt},
+                              padByte, ArrayRef<bool>{true});
+                          auto [lo, hi] = nibbles(kb, kl, bytes);
+                          Value xe = vector::TransferReadOp::create(
+                              kb, kl, floatVec, even, ValueRange{item, at},
+                              padFloat, ArrayRef<bool>{true});
+                          Value xo = vector::TransferReadOp::create(
+                              kb, kl, floatVec, odd, ValueRange{item, at},
+                              padFloat, ArrayRef<bool>{true});
+                          Value sum =
+                              vector::FMAOp::create(kb, kl, lo, xe, blockAcc[0]);
+                          sum = vector::FMAOp::create(kb, kl, hi, xo, sum);
+                          scf::YieldOp::create(kb, kl, sum);
+                        });
+                    Value scale = halfToF32(
+                        gb, gl,
+                        tensor::ExtractOp::create(gb, gl, s.scales,
+                                                  ValueRange{row, g}));
+                    Value scaleVec =
+                        vector::BroadcastOp::create(gb, gl, floatVec, scale);
+                    Value running = vector::FMAOp::create(
+                        gb, gl, scaleVec, blocks.getResult(0), acc[0]);
+                    Value offset = acc[1];
+                    if (!symmetric) {
+                      Value zero = halfToF32(
+                          gb, gl,
+                          tensor::ExtractOp::create(gb, gl, s.zeros,
+                                                    ValueRange{row, g}));
+                      Value xsum = tensor::ExtractOp::create(
+                          gb, gl, sums, ValueRange{item, g});
+                      offset = arith::AddFOp::create(
+                          gb, gl, offset,
+                          arith::MulFOp::create(gb, gl, zero, xsum));
+                    }
+                    scf::YieldOp::create(gb, gl, ValueRange{running, offset});
+                  });
+              Value dot = vector::ReductionOp::create(
+                  ib, il, vector::CombiningKind::ADD, perGroup.getResult(0));
+              Value total =
+                  arith::AddFOp::create(ib, il, dot, perGroup.getResult(1));
+              Value next = tensor::InsertOp::create(ib, il, total, itemIter[0],
+                                                    ValueRange{item, row});
+              scf::YieldOp::create(ib, il, next);
+            });
+        scf::YieldOp::create(rb, rl, items.getResult(0));
+      });
+  return rows.getResult(0);
+}
+
+struct RtnQMatmulLowering : OpRewritePattern<QMatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QMatmulOp op,
+                                PatternRewriter &rewriter) const override {
+    PackedType type = op.getWeight().getType();
+    auto rtn = dyn_cast<RtnAttr>(type.getScheme());
+    if (!rtn)
+      return failure();
+    auto xType = op.getInput().getType();
+    if (!xType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic batch");
+    Location loc = op.getLoc();
+    RtnStorage storage = readStorage(rewriter, loc, op.getWeight());
+    Value x = inputF32(rewriter, loc, op.getInput());
+    int64_t k = type.getCols(), group = static_cast<int64_t>(rtn.getGroup());
+    bool vectorized = rtn.getBits() == 4 && group % 32 == 0 && k % group == 0;
+    Value y = vectorized ? vectorProduct(rewriter, loc, x, op.getWeight(), storage)
+                         : genericProduct(rewriter, loc, x, op.getWeight(), storage);
+    rewriter.replaceOp(op, castResult(rewriter, loc, y, op.getType()));
+    return success();
+  }
+};
+
+} // namespace
+
+void mlir::qet::populateRtnQMatmulToScfPatterns(RewritePatternSet &patterns) {
+  patterns.add<RtnQMatmulLowering>(patterns.getContext());
+}
