@@ -139,7 +139,8 @@ def summarize_params(param_dicts, keys):
 
 PARAM_KEYS = {"rtn": ["bits", "group"], "rtn-g32": ["bits", "group"], "pq": ["M", "Ks"],
               "opq": ["M", "Ks"], "lopq": ["M", "Ks"], "hera": ["M", "depth", "Ks"],
-              "qet": ["M", "depth", "split", "Ks"], "vptq": ["v", "k"], "qjl": ["m"]}
+              "qet": ["M", "depth", "split", "Ks"], "vptq": ["v", "k", "o", "v_o", "k_o"],
+              "qjl": ["m"]}
 
 
 # ---------------------------------------------------------------------------
@@ -398,7 +399,9 @@ emit("Budgets B = " + ", ".join(str(b) for b in BUDGETS) + " bits per element, e
      "permutation, QJL's norms); every result's bpe is ≤ B. Restricted searches (runtime): PQ, OPQ, LOPQ, "
      "HERA and QET at **M = d/3** (subvectors of 3: M = 128 for 384 columns, 512 for 1536); HERA searches "
      "its depth 0..3; QET runs two stages at depth 0,0 with its split searched (10-bit codebooks); "
-     "VPTQ's vector length v comes from the sweep below, its codebook size k is the largest that fits; "
+     "VPTQ's configuration (vector length v, with or without outlier columns: the 10% of input columns "
+     "with the highest H_jj, own codebook of v_o = 2, k_o = 2^(2B+1)) comes from the sweep below, its "
+     "codebook size k is the largest that fits; "
      "RTN uses the largest bit width that fits with g = 128 (so " +
      " / ".join(f"{W[('rtn', b)].bpe():.2f}" for b in BUDGETS if W.get(('rtn', b)) and W[('rtn', b)].ok) +
      " bpe) and with g = 32 (KIVI's per-token value format: " +
@@ -527,7 +530,23 @@ emit("Cells: mean / min cosine over the held-out sentences (actual bpe of the mo
      "Budgets above " + str(max(BUDGETS)) + " ran only for the schemes listed in the script's step 4; "
      "an empty cell was not run.")
 emit(f"Reference: fp16 weights (16 bpe) {f16['mean']:.6f} / {f16['min']:.6f}.")
+emit("The forward pass is numpy over the quantizer library's reconstructions (bench/QuantizeModel). "
+     "The compiler decodes the same packed weights bit for bit (qet-decompose + the CPU pipeline against "
+     "the library, every weight scheme: unittests/Conversion/QuantizeWeightsTest.cpp and, for VPTQ with a "
+     "calibration Hessian, outlier columns and permutation, PackedConstantTest.cpp), so compiled code "
+     "holding these weights computes these embeddings up to fp32 summation order.")
 emit("")
+# Issue 11's target: mean cosine >= 0.99 with every weight at <= 4 bpe.
+at4 = sorted(((COS[k]["mean"], k) for k in COS if W[k].ok and W[k].bpe() <= 4.0), reverse=True)
+if at4:
+    best_mean, best = at4[0]
+    reached = [f"{LABEL[t]} (B = {c}, {W[(t, c)].bpe():.2f} bpe, mean {v:.4f}, min {COS[(t, c)]['min']:.4f})"
+               for v, (t, c) in at4 if v >= 0.99]
+    emit("**Target: mean cosine ≥ 0.99 at ≤ 4 bpe** (all 36 weights quantized, every stored bit counted): "
+         + ("reached by " + ", ".join(reached) if reached else
+            f"not reached; the best at ≤ 4 bpe is {LABEL[best[0]]} at B = {best[1]} "
+            f"({W[best].bpe():.2f} bpe, mean {best_mean:.4f})") + ".")
+    emit("")
 emit(f"![cosine vs bpe]({PLOT_COS})")
 emit("")
 emit(f"![error vs bpe]({PLOT_ERR})")
@@ -536,21 +555,33 @@ emit(f"Both plots: `{COMMAND}` (they are written with this document). The weight
      "higher end-to-end budgets.")
 emit("")
 
-# -- VPTQ vector length
-emit("## VPTQ vector length (step 1)")
+# -- VPTQ configuration
+def vconfigs(prefix, b):
+    """Step-1 candidates run for PREFIX at budget b: plain v first, then with outliers."""
+    found = [re.match(rf"vsel-{prefix}-{b}-v(\d+)(o?)\.json$", os.path.basename(p))
+             for p in glob.glob(os.path.join(RAW, f"vsel-{prefix}-{b}-v*.json"))]
+    return [m.group(1) + m.group(2) for m in sorted((m for m in found if m),
+                                                    key=lambda m: (m.group(2), int(m.group(1))))]
+
+
+emit("## VPTQ configuration (step 1)")
 emit("")
-emit("VPTQ at v = 4, 6, 8 (k = the largest power of two that fits; VPTQ's bpe moves in steps because k is "
-     "a power of two) on layer-0 matrices; per category and budget the v with the lowest error is used "
-     "everywhere: weights by the geometric mean of the Hessian proxy errors of the Q, FFN up and FFN down "
-     "weights; K by the logit error (H = E[qqᵀ]); V by the MSE (identity H).")
+emit("VPTQ candidates on layer-0 matrices (k = the largest power of two that fits; VPTQ's bpe moves in "
+     "steps because k is a power of two): for the weights v = 3, 4, 6, each plain and with outlier "
+     "columns (\"+o\": the 10% of input columns with the highest H_jj, own codebook of v_o = 2 and "
+     "k_o = 2^(2B+1), B + 0.5 bits per element; o = their count); for the caches v = 4, 6, 8. Per category "
+     "and budget the candidate with the lowest error is used everywhere: weights by the geometric mean of "
+     "the Hessian proxy errors of the Q, FFN up and FFN down weights; K by the logit error (H = E[qqᵀ]); "
+     "V by the MSE (identity H).")
 emit("")
 rows = []
 groups = (("weights", "proxy_rel", [("wQ", "Q weight"), ("wup", "FFN up weight"), ("wdown", "FFN down weight")]),
           ("K", "proxy_rel", [("k", "K cache")]), ("V", "mse", [("v", "V cache")]))
 for cat, key, mats in groups:
     for b in BUDGETS:
+        configs = vconfigs(mats[0][0], b)
         scores = {}
-        for v in (4, 6, 8):
+        for v in configs:
             logs = []
             for prefix, _ in mats:
                 name = f"vsel-{prefix}-{b}-v{v}.json"
@@ -564,7 +595,7 @@ for cat, key, mats in groups:
             else:
                 scores[v] = math.exp(sum(logs) / len(logs))
         used = min(scores, key=scores.get) if scores else None
-        for v in (4, 6, 8):
+        for v in configs:
             cells = []
             for prefix, label in mats:
                 name = f"vsel-{prefix}-{b}-v{v}.json"
@@ -574,10 +605,13 @@ for cat, key, mats in groups:
                 if "error" in r:
                     cells.append(f"{label}: {infeasible_reason(r['error']) or r['error'][:60]}")
                 else:
-                    cells.append(f"{label}: k={r['params']['k']} {r['bpe']:.3f} bpe, {fmt(r[key])}")
-            rows.append([cat, b, v, "; ".join(cells), fmt(scores.get(v)), "**used**" if v == used else ""])
+                    p = r["params"]
+                    outliers = f" o={p['o']} k_o={p['k_o']}" if "o" in p else ""
+                    cells.append(f"{label}: k={p['k']}{outliers} {r['bpe']:.3f} bpe, {fmt(r[key])}")
+            rows.append([cat, b, v.replace("o", " +o"), "; ".join(cells), fmt(scores.get(v)),
+                         "**used**" if v == used else ""])
 table(["category", "B", "v", "per matrix: k, bpe, selection metric", "geo-mean", ""], rows,
-      ["---", "--:", "--:", "---", "--:", "---"])
+      ["---", "--:", "---", "---", "--:", "---"])
 
 # -- Search check
 if exists("search-wQ-3.json") or exists("search-K-3.json"):
@@ -667,9 +701,9 @@ if all(b in pr_w and pr_w[b]["qet_vptq"] for b in BUDGETS):
 if all(b in ir_k and ir_k[b]["qet_vptq"] for b in BUDGETS):
     task.append("K, logit error: " + per_budget([pct(geomean(ir_k[b]["qet_vptq"])) for b in BUDGETS]))
 if vs:
-    notes.append("**QET vs VPTQ**: on plain MSE QET is ahead (QET / VPTQ: " + "; ".join(vs) + "; VPTQ "
-                 "often stays below the budget because its k is a power of two). On the error that matters "
-                 "downstream the order flips: " + "; ".join(task) + ". VPTQ minimizes exactly these "
+    notes.append("**QET vs VPTQ** (QET / VPTQ): on plain MSE " + "; ".join(vs) + " (VPTQ often stays "
+                 "below the budget because its k is a power of two). On the errors that matter "
+                 "downstream: " + "; ".join(task) + ". VPTQ minimizes exactly these "
                  "(its error feedback uses H = E[xxᵀ] of the real inputs, for K the queries' second moment); "
                  "QET, PQ and HERA minimize plain MSE." +
                  (" On these task errors QET does not beat VPTQ at any budget." if all(
@@ -736,33 +770,6 @@ if ends:
                  (f": at B = {max(BUDGETS)} QET's weight relF of {fmt(W[('qet', max(BUDGETS))].rel())} "
                   f"costs {1 - COS[('qet', max(BUDGETS))]['mean']:.3f} of mean cosine"
                   if ('qet', max(BUDGETS)) in COS else "") + f" (fp16 weights alone: {f16['mean']:.6f}).")
-# VPTQ runs of the vector-length sweep that are far worse than expected.
-odd = []
-for path in sorted(glob.glob(os.path.join(RAW, "vsel-w*-v*.json"))):
-    r = load(os.path.basename(path))[0]
-    if "error" not in r and r["proxy_rel"] > 0.3:
-        m = re.match(r"vsel-w(\w+)-(\d+)-v(\d+)\.json", os.path.basename(path))
-        ref = ""
-        name = {"Q": "encoder.layer.0.attention.self.query.weight",
-                "up": "encoder.layer.0.intermediate.dense.weight",
-                "down": "encoder.layer.0.output.dense.weight"}[m.group(1)]
-        rc = W.get(("rtn", int(m.group(2))))
-        if rc and rc.ok and name in rc.by_name():
-            ref = f" (RTN g=128: {fmt(rc.by_name()[name]['proxy'])})"
-        odd.append(f"{m.group(1)} weight, B = {m.group(2)}, v = {m.group(3)}: proxy "
-                   f"{fmt(r['proxy_rel'])}{ref}")
-if odd:
-    try:
-        import numpy as np
-        hd = np.diag(np.load(os.path.join(DATA, "hessian", "layer0.down_in.npy")).astype(np.float64))
-        span = f" (whose diagonal spans {hd.min():.1e} to {hd.max():.1f}, mean {hd.mean():.3f})"
-    except Exception:  # numpy missing: leave the numbers out
-        span = ""
-    notes.append("**VPTQ anomaly**: in the vector-length sweep, " + "; ".join(odd) + " (layer 0; proxy = "
-                 "Hessian-weighted relative error), far worse than the other vector lengths on the same "
-                 "matrix; it looks like an instability of the "
-                 f"column sweep on this Hessian{span} rather than a property of VPTQ. The sweep does not "
-                 "pick those configurations, so the tables are not affected.")
 for n in notes:
     emit("- " + n)
 emit("")

@@ -7,11 +7,14 @@
 #   ninja -C BUILD_DIR qet-quantize QuantizeModel
 #
 # What runs (every number in the document comes from these runs):
-#  1. VPTQ vector length: v in {4, 6, 8} at each budget on the layer-0 query,
-#     FFN up and FFN down weights (with their Hessians), the layer-0 K cache
-#     (H = the query second moment) and the layer-0 V cache; per category the
-#     v with the lowest error (weights: geometric mean of the three proxy
-#     errors; K: logit error; V: MSE) is used everywhere below.
+#  1. VPTQ configuration: at each budget, on the layer-0 query, FFN up and
+#     FFN down weights (with their Hessians) v in {3, 4, 6}, each plain and
+#     with outlier columns (the 10% of input columns with the highest H_jj get
+#     their own v_o = 2 codebook of k_o = 2^(2B+1) centroids, B + 0.5 bits per
+#     element; a fixed rule, not searched); on the layer-0 K cache (H = the
+#     query second moment) and V cache v in {4, 6, 8}, plain. Per category the
+#     configuration with the lowest error (weights: geometric mean of the
+#     three proxy errors; K: logit error; V: MSE) is used everywhere below.
 #  2. Search check: qet-quantize's full default searches (M = auto over powers
 #     of two, HERA depth 0..3, QET depth 0..3 x split) on the layer-0 query
 #     weight at every budget and the layer-0 K and V caches at 3 bpe, against
@@ -22,10 +25,9 @@
 #     reconstructions; data/embed_eval.py runs the numpy forward pass on the
 #     held-out sentences and measures the cosine with the fp32 model.
 #  4. End-to-end at higher budgets, to find where the mean cosine reaches
-#     0.99: RTN (g = 128 and 32) at B = 5, 6, 8; VPTQ at B = 5 (with the v
-#     chosen for B = 4; k = 4096-8192 already takes about a minute); PQ and
-#     QET at B = 6, 8. HERA is left out for time; OPQ/LOPQ stay infeasible
-#     below 16 bpe on 384 x 384.
+#     0.99: RTN (g = 128 and 32) at B = 5, 6, 8; VPTQ at B = 5 (with the
+#     configuration chosen for B = 4); PQ and QET at B = 6, 8. HERA is left
+#     out for time; OPQ/LOPQ stay infeasible below 16 bpe on 384 x 384.
 #  5. K and V caches (fp16, 1024 x 384, layers 0-5), B = 2, 3, 4:
 #     `qet-quantize --json`; K with --queries (per-head logit error) and
 #     --hessian (the queries: VPTQ's H = E[q q^T]); QJL on K, KIVI-style
@@ -39,7 +41,7 @@
 # RTN g = 128 (b = the largest that fits) and g = 32; QJL the largest sketch
 # that fits; 20 Lloyd iterations; seed 123; 2 threads.
 #
-# Took 16 minutes on 2 cores shared with other builds (load average 2-3;
+# Took 15 minutes on 2 cores shared with other builds (load average 2-3;
 # docs/results.md records each run). Raw JSON goes to
 # $QET_DATA_DIR/minilm-results (never committed).
 # Usage: scripts/real-results.sh [BUILD_DIR]      (default: build)
@@ -72,7 +74,9 @@ done
 
 budgets=(2 3 4)
 layers=(0 1 2 3 4 5)
-vlengths=(4 6 8)
+# VPTQ candidates of step 1: "V" is plain v = V, "Vo" adds the outlier columns.
+weight_vconfigs=(3 4 6 3o 4o 6o)
+cache_vconfigs=(4 6 8)
 weight_schemes=(rtn rtn-g32 pq opq lopq hera qet vptq)
 # Higher budgets (step 4), scheme:budget.
 extended=(rtn:5 rtn-g32:5 vptq:5 rtn:6 rtn-g32:6 pq:6 qet:6 rtn:8 rtn-g32:8 pq:8 qet:8)
@@ -87,14 +91,25 @@ q() {
   (( status <= 1 )) || die "qet-quantize $* failed with status $status (see $raw/stderr.log)"
 }
 
-# best_v KEY PREFIX...: the v whose runs $raw/PREFIX-v$v.json have the lowest
-# geometric mean of KEY over the prefixes (one matrix each).
+# vptq_args CONFIG B: sets the array vargs to the VPTQ options of a step-1
+# candidate at budget B.
+vptq_args() {
+  local config=$1 b=$2
+  vargs=(--vector-length "${config%o}")
+  if [[ "$config" == *o ]]; then
+    vargs+=(--outlier-percent 10 --outlier-vector-length 2 --outlier-centroids $(( 1 << (2 * b + 1) )))
+  fi
+}
+
+# best_v KEY CONFIGS PREFIX...: the configuration (of the space-separated
+# CONFIGS) whose runs $raw/PREFIX-v$CONFIG.json have the lowest geometric mean
+# of KEY over the prefixes (one matrix each).
 best_v() {
   "$python" - "$raw" "$@" <<'EOF'
 import json, math, sys, os
-raw, key, prefixes = sys.argv[1], sys.argv[2], sys.argv[3:]
+raw, key, configs, prefixes = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4:]
 best = None
-for v in (4, 6, 8):
+for v in configs:
     logs = []
     for p in prefixes:
         row = json.load(open(os.path.join(raw, f"{p}-v{v}.json")))[0]
@@ -106,7 +121,7 @@ for v in (4, 6, 8):
         if best is None or score < best[0]:
             best = (score, v)
 if best is None:
-    sys.exit(f"error: no VPTQ vector length met the budget for {prefixes}")
+    sys.exit(f"error: no VPTQ configuration met the budget for {prefixes}")
 print(best[1])
 EOF
 }
@@ -120,7 +135,7 @@ model() {
     rtn-g32) args+=(--scheme rtn --group 32) ;;
     pq|opq|lopq|hera) args+=(--scheme "$s" --subvector-length 3) ;;
     qet) args+=(--scheme qet --subvector-length 3 --depth 0,0) ;;
-    vptq) args+=(--scheme vptq --vector-length "${vw[$b]:-${vw[${budgets[-1]}]}}") ;;
+    vptq) vptq_args "${vw[$b]:-${vw[${budgets[-1]}]}}" "$b"; args+=(--scheme vptq "${vargs[@]}") ;;
   esac
   local recon="$raw/recon/$s-$b.safetensors"
   echo "   $s B=$b" >&2
@@ -156,21 +171,24 @@ measure() {
                  [down]="encoder.layer.0.output.dense.weight:layer0.down_in")
   declare -gA vw vk vv
 
-  step "1. VPTQ vector length"
+  step "1. VPTQ configuration"
   for b in "${budgets[@]}"; do
-    for v in "${vlengths[@]}"; do
+    for v in "${weight_vconfigs[@]}"; do
+      vptq_args "$v" "$b"
       for m in Q up down; do
         q "vsel-w$m-$b-v$v.json" "$w" --tensor "${wmat[$m]%%:*}" --hessian "$h/${wmat[$m]##*:}.npy" \
-          --scheme vptq --vector-length "$v" --bpe "$b"
+          --scheme vptq "${vargs[@]}" --bpe "$b"
       done
+    done
+    for v in "${cache_vconfigs[@]}"; do
       q "vsel-k-$b-v$v.json" "$data/kv/layer0.k.npy" --hessian "$data/kv/layer0.queries.npy" \
         --scheme vptq --vector-length "$v" --bpe "$b"
       q "vsel-v-$b-v$v.json" "$data/kv/layer0.v.npy" --scheme vptq --vector-length "$v" --bpe "$b"
     done
-    vw[$b]=$(best_v proxy_rel "vsel-wQ-$b" "vsel-wup-$b" "vsel-wdown-$b")
-    vk[$b]=$(best_v proxy_rel "vsel-k-$b")
-    vv[$b]=$(best_v mse "vsel-v-$b")
-    echo "   B=$b: weights v=${vw[$b]}, K v=${vk[$b]}, V v=${vv[$b]}" >&2
+    vw[$b]=$(best_v proxy_rel "${weight_vconfigs[*]}" "vsel-wQ-$b" "vsel-wup-$b" "vsel-wdown-$b")
+    vk[$b]=$(best_v proxy_rel "${cache_vconfigs[*]}" "vsel-k-$b")
+    vv[$b]=$(best_v mse "${cache_vconfigs[*]}" "vsel-v-$b")
+    echo "   B=$b: weights ${vw[$b]}, K v=${vk[$b]}, V v=${vv[$b]}" >&2
   done
 
   if [[ "$quick" != 1 ]]; then

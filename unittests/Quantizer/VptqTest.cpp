@@ -17,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -315,6 +316,62 @@ TEST(VptqKMeans, ConstantWeightsAreUnweighted) {
   WeightedKMeansResult c = weightedKMeans(PointsView::of(x), ones, opt);
   EXPECT_EQ(c.trainingRows.size(), 1024u);
   EXPECT_TRUE(std::is_sorted(c.trainingRows.begin(), c.trainingRows.end()));
+}
+
+// A vector that carries most of the weighted objective is always trained on
+// (the stratified sub-sample), so a centroid lands on it; a uniform
+// sub-sample of 1024 of 2048 rows dropped it for about half of the seeds.
+TEST(VptqKMeans, SubsampleKeepsDominantVector) {
+  Matrix x = gaussian(2048, 4, 22);
+  const size_t hot = 1234;
+  for (size_t e = 0; e < 4; ++e)
+    x.at(hot, e) = 2.0f;
+  std::vector<double> weights(2048, 1.0);
+  WeightedKMeansOptions opt;
+  opt.k = 16; // n_train = 64 k = 1024
+  opt.iterations = 8;
+  opt.threads = 2;
+  for (uint64_t seed = 0; seed < 8; ++seed) {
+    opt.seed = vptqStreamSeed(seed, 0, 1);
+    WeightedKMeansResult km = weightedKMeans(PointsView::of(x), weights, opt);
+    ASSERT_EQ(km.trainingRows.size(), 1024u);
+    EXPECT_TRUE(std::binary_search(km.trainingRows.begin(),
+                                   km.trainingRows.end(), hot))
+        << "seed " << seed;
+    float best = std::numeric_limits<float>::infinity();
+    for (size_t c = 0; c < opt.k; ++c) {
+      float d = 0;
+      for (size_t e = 0; e < 4; ++e)
+        d += (km.centroids.at(c, e) - 2.0f) * (km.centroids.at(c, e) - 2.0f);
+      best = std::min(best, d);
+    }
+    EXPECT_LT(best, 1e-4f) << "seed " << seed;
+  }
+}
+
+// The real-data failure in miniature (MiniLM layer-0 FFN down: one weight of
+// 7.9 in the input channel with 215x the mean H_jj): v = 4 with k = 16
+// sub-samples the 2048 vectors. The dominant weight must be reproduced and
+// cost little more proxy error than a typical weight in its place (it takes
+// one of the 16 centroids); before the fix it was lost for about half of the
+// seeds and then dominated the proxy error.
+TEST(VptqSweep, SubsampledCodebookKeepsDominantWeight) {
+  Matrix acts = gaussian(512, 128, 23, 1.0);
+  for (size_t t = 0; t < 512; ++t)
+    acts.at(t, 37) *= 15.0f; // H_37,37 about 200x the other channels
+  CalibrationHessian h = hessianFromActivations(acts);
+  for (uint64_t seed = 0; seed < 4; ++seed) {
+    Matrix w = gaussian(64, 128, 600 + seed);
+    VptqConfig c = smallConfig(4, 4);
+    c.seed = seed;
+    double typical =
+        hessianProxyError(w, vptqQuantize(w, &h, c).reconstruction, &h).proxy;
+    w.at(9, 37) = 2.0f;
+    VptqQuantized q = vptqQuantize(w, &h, c);
+    EXPECT_NEAR(q.reconstruction.at(9, 37), 2.0f, 0.1f) << "seed " << seed;
+    double dominant = hessianProxyError(w, q.reconstruction, &h).proxy;
+    EXPECT_LT(dominant, 2.0 * typical) << "seed " << seed;
+  }
 }
 
 // §12.6 worked sweep (prep disabled, U as given).
