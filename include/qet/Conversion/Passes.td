@@ -35,14 +35,15 @@ def ConvertQetToScf : Pass<"convert-qet-to-scf"> {
   let description = [{
     `qet.qmatmul` of RTN weights becomes code that decodes inside the
     product and never materializes the weight: for 4-bit codes with groups
-    of a multiple of 32 that divide K, `scf.for` loops around a vector body
-    (16 code bytes -> two vector<16xf32> of nibbles, FMAs with x's even and
-    odd elements de-interleaved once per call, per-group scales applied to
-    a running vector, zero points through the group sums of x); any other
-    RTN configuration becomes one `linalg.generic` contraction that decodes
-    each code in its body. Other schemes are decoded with `qet.dequantize`
-    and multiplied by a `linalg` contraction, with a remark (no fused kernel
-    yet).
+    of a multiple of 32 that divide K, `scf.for` loops (rows, batch, groups)
+    around vector code: blocks of 32 (or 16) code bytes -> two f32 vectors
+    of nibbles FMA'd into separate accumulators with x's even and odd
+    elements (de-interleaved once per call), a group's blocks unrolled, its
+    sum folded to 8 lanes and scaled into a running vector, zero points
+    through the group sums of x. Any other RTN configuration becomes one
+    `linalg.generic` contraction that decodes each code in its body. Other
+    schemes are decoded with `qet.dequantize` and multiplied by a `linalg`
+    contraction, with a remark (no fused kernel yet).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -4,9 +4,9 @@
 // with X[b, g] the group sums of x (asymmetric RTN: w = q s + z).
 //
 // 4-bit codes, groups a multiple of 32 dividing K: scf loops over rows,
-// batch and groups around a vector body that reads 16 code bytes (32 codes),
-// splits the low (even k) and high (odd k) nibbles, converts them to
-// vector<16xf32> and multiplies them with x's even and odd elements, which a
+// batch and groups around a vector body that reads 32 (or 16) code bytes,
+// splits the low (even k) and high (odd k) nibbles, converts them to f32
+// vectors and multiplies them with x's even and odd elements, which a
 // prologue stores de-interleaved once per call; each group's vector sum is
 // scaled into a running vector, reduced once per output.
 //
@@ -25,6 +25,8 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
+
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::qet;
@@ -69,11 +71,26 @@ Value halfToF32(OpBuilder &b, Location loc, Value bits16) {
 }
 
 /// The RTN weight's storage: code bytes, and per-group fp16 scales / zero
-/// points as N x G i16 tensors (zero points null when symmetric).
+/// points as raw bytes and as N x G i16 tensors (zero points null when
+/// symmetric).
 struct RtnStorage {
-  Value codes, scales, zeros;
+  Value codes, scales, zeros, scaleBytes, zeroBytes;
   int64_t codeBytes = 0;
 };
+
+/// The fp16 at element `at` of little-endian fp16 `bytes`, as f32.
+Value halfAt(OpBuilder &b, Location loc, Value bytes, Value at) {
+  Type i16 = b.getI16Type();
+  Value first = arith::MulIOp::create(b, loc, at, index(b, loc, 2));
+  Value second = arith::AddIOp::create(b, loc, first, index(b, loc, 1));
+  Value lo = arith::ExtUIOp::create(
+      b, loc, i16, tensor::ExtractOp::create(b, loc, bytes, first));
+  Value hi = arith::ExtUIOp::create(
+      b, loc, i16, tensor::ExtractOp::create(b, loc, bytes, second));
+  hi = arith::ShLIOp::create(b, loc, hi,
+                             arith::ConstantIntOp::create(b, loc, i16, 8));
+  return halfToF32(b, loc, arith::OrIOp::create(b, loc, lo, hi));
+}
 
 RtnStorage readStorage(OpBuilder &b, Location loc, Value packed) {
   auto type = cast<PackedType>(packed.getType());
@@ -93,7 +110,9 @@ RtnStorage readStorage(OpBuilder &b, Location loc, Value packed) {
         RankedTensorType::get({type.getRows(), groups}, b.getI16Type());
     Value meta = BitUnpackOp::create(b, loc, metaType, bytes,
                                      b.getI64IntegerAttr(16), UnitAttr());
-    (c.name == "scales" ? s.scales : s.zeros) = meta;
+    bool scales = c.name == "scales";
+    (scales ? s.scales : s.zeros) = meta;
+    (scales ? s.scaleBytes : s.zeroBytes) = bytes;
   }
   return s;
 }
@@ -222,11 +241,21 @@ Value vectorProduct(OpBuilder &b, Location loc, Value x, Value packed,
   Value even = deinterleave(b, loc, x, 0), odd = deinterleave(b, loc, x, 1);
   Value sums = symmetric ? Value() : groupSums(b, loc, x, group);
 
-  auto bytesVec = VectorType::get({16}, b.getI8Type());
-  auto intVec = VectorType::get({16}, b.getI32Type());
-  auto floatVec = VectorType::get({16}, b.getF32Type());
+  // Bytes per block: 32 (64 codes) when the group allows, else 16. Low and
+  // high nibbles accumulate separately, so a block's FMAs do not wait on
+  // each other.
+  int64_t width = group % 64 == 0 ? 32 : 16;
+  auto bytesVec = VectorType::get({width}, b.getI8Type());
+  auto intVec = VectorType::get({width}, b.getI32Type());
+  auto floatVec = VectorType::get({width}, b.getF32Type());
   Value zeroVec = arith::ConstantOp::create(
       b, loc, floatVec, DenseElementsAttr::get(floatVec, 0.0f));
+  // The running sum over groups is one 8-lane vector (a block's sum is
+  // folded to 8 lanes first), which keeps the block accumulators in
+  // registers.
+  auto laneVec = VectorType::get({8}, b.getF32Type());
+  Value zeroLanes = arith::ConstantOp::create(
+      b, loc, laneVec, DenseElementsAttr::get(laneVec, 0.0f));
   Value mask = arith::ConstantOp::create(
       b, loc, bytesVec,
       DenseElementsAttr::get(bytesVec, b.getI8IntegerAttr(15)));
@@ -255,9 +284,11 @@ Value vectorProduct(OpBuilder &b, Location loc, Value x, Value packed,
                                 arith::AndIOp::create(nb, nl, bytes, mask));
     hi = arith::ExtUIOp::create(nb, nl, intVec,
                                 arith::ShRUIOp::create(nb, nl, bytes, four));
+    // 0..15 as signed i32: x86 has no unsigned vector conversion before
+    // AVX-512, and sitofp is one instruction.
     return std::make_pair(
-        arith::UIToFPOp::create(nb, nl, floatVec, lo).getResult(),
-        arith::UIToFPOp::create(nb, nl, floatVec, hi).getResult());
+        arith::SIToFPOp::create(nb, nl, floatVec, lo).getResult(),
+        arith::SIToFPOp::create(nb, nl, floatVec, hi).getResult());
   };
 
   Value y = tensor::EmptyOp::create(b, loc, {batch, n}, b.getF32Type());
@@ -271,47 +302,78 @@ Value vectorProduct(OpBuilder &b, Location loc, Value x, Value packed,
             [&](OpBuilder &ib, Location il, Value item, ValueRange itemIter) {
               auto perGroup = scf::ForOp::create(
                   ib, il, c0, index(ib, il, groups), c1,
-                  ValueRange{zeroVec, f32(ib, il, 0.0f)},
+                  ValueRange{zeroLanes, f32(ib, il, 0.0f)},
                   [&](OpBuilder &gb, Location gl, Value g, ValueRange acc) {
                     Value base = arith::MulIOp::create(
                         gb, gl, g, index(gb, gl, group / 2));
-                    auto blocks = scf::ForOp::create(
-                        gb, gl, c0, index(gb, gl, group / 2),
-                        index(gb, gl, 16), ValueRange{zeroVec},
-                        [&](OpBuilder &kb, Location kl, Value j,
-                            ValueRange blockAcc) {
-                          Value at = arith::AddIOp::create(kb, kl, base, j);
-                          Value byteAt = arith::AddIOp::create(kb, kl, rowByte,
-                                                               at);
-                          Value bytes = vector::TransferReadOp::create(
-                              kb, kl, bytesVec, s.codes, ValueRange{byteAt},
-                              padByte, ArrayRef<bool>{true});
-                          auto [lo, hi] = nibbles(kb, kl, bytes);
-                          Value xe = vector::TransferReadOp::create(
-                              kb, kl, floatVec, even, ValueRange{item, at},
-                              padFloat, ArrayRef<bool>{true});
-                          Value xo = vector::TransferReadOp::create(
-                              kb, kl, floatVec, odd, ValueRange{item, at},
-                              padFloat, ArrayRef<bool>{true});
-                          Value sum =
-                              vector::FMAOp::create(kb, kl, lo, xe, blockAcc[0]);
-                          sum = vector::FMAOp::create(kb, kl, hi, xo, sum);
-                          scf::YieldOp::create(kb, kl, sum);
-                        });
-                    Value scale = halfToF32(
+                    // One block: FMAs of its nibbles into (lo, hi).
+                    auto block = [&](OpBuilder &kb, Location kl, Value j,
+                                     Value accLo, Value accHi) {
+                      Value at = arith::AddIOp::create(kb, kl, base, j);
+                      Value byteAt =
+                          arith::AddIOp::create(kb, kl, rowByte, at);
+                      Value bytes = vector::TransferReadOp::create(
+                          kb, kl, bytesVec, s.codes, ValueRange{byteAt},
+                          padByte, ArrayRef<bool>{true});
+                      auto [lo, hi] = nibbles(kb, kl, bytes);
+                      Value xe = vector::TransferReadOp::create(
+                          kb, kl, floatVec, even, ValueRange{item, at},
+                          padFloat, ArrayRef<bool>{true});
+                      Value xo = vector::TransferReadOp::create(
+                          kb, kl, floatVec, odd, ValueRange{item, at},
+                          padFloat, ArrayRef<bool>{true});
+                      return std::make_pair(
+                          vector::FMAOp::create(kb, kl, lo, xe, accLo)
+                              .getResult(),
+                          vector::FMAOp::create(kb, kl, hi, xo, accHi)
+                              .getResult());
+                    };
+                    // A few blocks per group (g = 128: 2) are unrolled: a
+                    // two-trip loop per group costs branches and registers.
+                    int64_t trips = group / 2 / width;
+                    Value sumLo = zeroVec, sumHi = zeroVec;
+                    if (trips <= 4) {
+                      for (int64_t t = 0; t < trips; ++t)
+                        std::tie(sumLo, sumHi) =
+                            block(gb, gl, index(gb, gl, t * width), sumLo,
+                                  sumHi);
+                    } else {
+                      auto blocks = scf::ForOp::create(
+                          gb, gl, c0, index(gb, gl, group / 2),
+                          index(gb, gl, width), ValueRange{zeroVec, zeroVec},
+                          [&](OpBuilder &kb, Location kl, Value j,
+                              ValueRange acc) {
+                            auto [lo, hi] = block(kb, kl, j, acc[0], acc[1]);
+                            scf::YieldOp::create(kb, kl, ValueRange{lo, hi});
+                          });
+                      sumLo = blocks.getResult(0);
+                      sumHi = blocks.getResult(1);
+                    }
+                    Value groupSum =
+                        arith::AddFOp::create(gb, gl, sumLo, sumHi);
+                    Value lanes = vector::ExtractStridedSliceOp::create(
+                        gb, gl, groupSum, ArrayRef<int64_t>{0},
+                        ArrayRef<int64_t>{8}, ArrayRef<int64_t>{1});
+                    for (int64_t at = 8; at < width; at += 8)
+                      lanes = arith::AddFOp::create(
+                          gb, gl, lanes,
+                          vector::ExtractStridedSliceOp::create(
+                              gb, gl, groupSum, ArrayRef<int64_t>{at},
+                              ArrayRef<int64_t>{8}, ArrayRef<int64_t>{1}));
+                    // Metadata element row * G + g, read from its bytes.
+                    Value meta = arith::AddIOp::create(
                         gb, gl,
-                        tensor::ExtractOp::create(gb, gl, s.scales,
-                                                  ValueRange{row, g}));
+                        arith::MulIOp::create(gb, gl, row,
+                                              index(gb, gl, groups)),
+                        g);
+                    Value scale = halfAt(gb, gl, s.scaleBytes, meta);
                     Value scaleVec =
-                        vector::BroadcastOp::create(gb, gl, floatVec, scale);
+                        vector::BroadcastOp::create(gb, gl, laneVec, scale);
                     Value running = vector::FMAOp::create(
-                        gb, gl, scaleVec, blocks.getResult(0), acc[0]);
+                        gb, gl, scaleVec, lanes, acc[0]);
                     Value offset = acc[1];
                     if (!symmetric) {
-                      Value zero = halfToF32(
-                          gb, gl,
-                          tensor::ExtractOp::create(gb, gl, s.zeros,
-                                                    ValueRange{row, g}));
+                      Value zero = halfAt(gb, gl, s.zeroBytes, meta);
                       Value xsum = tensor::ExtractOp::create(
                           gb, gl, sums, ValueRange{item, g});
                       offset = arith::AddFOp::create(

@@ -1,34 +1,38 @@
 // RUN: qet-opt %s -split-input-file -verify-diagnostics --convert-qet-to-scf | FileCheck %s
 
 // 4-bit RTN, groups of 64 dividing K = 128: x is de-interleaved once (even
-// and odd elements) and summed per group; loops over rows, batch, groups
-// and 16-byte blocks; each block reads 16 code bytes, splits the nibbles
-// into two vector<16xf32> and FMAs them with x's halves; the group's scale
-// multiplies the group's vector into a running vector, reduced once per
-// output; zero points multiply the group sums.
+// and odd elements) and summed per group; loops over rows, batch and
+// groups; a group's 32 code bytes (one block, unrolled) split into two
+// vector<32xf32> of nibbles FMA'd with x's halves into separate
+// accumulators, folded to 8 lanes and scaled into a running vector<8xf32>
+// (the scale read from its two fp16 bytes), reduced once per output; zero
+// points multiply the group sums.
 // CHECK-LABEL: func.func @rtn4
 // CHECK: %[[CODES:.*]] = qet.storage %{{.*}}["codes"] {{.*}} -> tensor<128xi8>
-// CHECK: qet.bit_unpack %{{.*}} {bits = 16 : i64} : tensor<8xi8> -> tensor<2x2xi16>
+// CHECK: %[[SCALES:.*]] = qet.storage %{{.*}}["scales"] {{.*}} -> tensor<8xi8>
 // CHECK: %[[EVEN:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<3x64xf32>)
 // CHECK: %[[ODD:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<3x64xf32>)
 // CHECK: %[[SUMS:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<3x2xf32>)
 // CHECK: scf.for %[[ROW:.*]] = %{{.*}} to %c2 step %c1
 // CHECK: scf.for %[[B:.*]] = %{{.*}} to %c3 step %c1
-// CHECK: scf.for %[[G:.*]] = %{{.*}} to %c2 step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<16xf32>, f32)
-// CHECK: scf.for %{{.*}} = %{{.*}} to %c32 step %c16 iter_args(%{{.*}} = %{{.*}}) -> (vector<16xf32>)
-// CHECK: vector.transfer_read %[[CODES]]{{.*}} : tensor<128xi8>, vector<16xi8>
-// CHECK: arith.andi %{{.*}} : vector<16xi8>
-// CHECK: arith.shrui %{{.*}} : vector<16xi8>
-// CHECK: arith.uitofp %{{.*}} : vector<16xi32> to vector<16xf32>
+// CHECK: scf.for %[[G:.*]] = %{{.*}} to %c2 step %c1 iter_args(%{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (vector<8xf32>, f32)
+// CHECK-NOT: scf.for
+// CHECK: vector.transfer_read %[[CODES]]{{.*}} : tensor<128xi8>, vector<32xi8>
+// CHECK: arith.andi %{{.*}} : vector<32xi8>
+// CHECK: arith.shrui %{{.*}} : vector<32xi8>
+// CHECK: arith.sitofp %{{.*}} : vector<32xi32> to vector<32xf32>
 // CHECK: vector.transfer_read %[[EVEN]]
 // CHECK: vector.transfer_read %[[ODD]]
-// CHECK: vector.fma
-// CHECK: vector.fma
+// CHECK: %[[LO:.*]] = vector.fma
+// CHECK: %[[HI:.*]] = vector.fma
+// CHECK: arith.addf %[[LO]], %[[HI]] : vector<32xf32>
+// CHECK: vector.extract_strided_slice %{{.*}} {offsets = [24], sizes = [8], strides = [1]} : vector<32xf32> to vector<8xf32>
+// CHECK: tensor.extract %[[SCALES]]
 // CHECK: arith.bitcast %{{.*}} : i16 to f16
-// CHECK: vector.broadcast
-// CHECK: vector.fma
+// CHECK: vector.broadcast %{{.*}} : f32 to vector<8xf32>
+// CHECK: vector.fma {{.*}} : vector<8xf32>
 // CHECK: tensor.extract %[[SUMS]]
-// CHECK: vector.reduction <add>
+// CHECK: vector.reduction <add>, %{{.*}} : vector<8xf32> into f32
 // CHECK: tensor.insert
 // CHECK-NOT: qet.qmatmul
 !rtn4 = !qet.packed<2x128xf32, #qet.rtn<bits = 4, group = 64, symmetric = false>>
@@ -40,7 +44,8 @@ func.func @rtn4(%x: tensor<3x128xf32>, %w: !rtn4) -> tensor<3x2xf32> {
 // -----
 
 // Symmetric 4-bit codes are two's complement nibbles: shifted left then
-// arithmetically right; no zero points, no group sums.
+// arithmetically right; no zero points, no group sums. Groups of 32 take
+// 16-byte blocks.
 // CHECK-LABEL: func.func @rtn4_sym
 // CHECK: arith.shli %{{.*}} : vector<16xi8>
 // CHECK: arith.shrsi %{{.*}} : vector<16xi8>
