@@ -41,9 +41,12 @@ def ConvertQetToScf : Pass<"convert-qet-to-scf"> {
     elements (de-interleaved once per call), a group's blocks unrolled, its
     sum folded to 8 lanes and scaled into a running vector, zero points
     through the group sums of x. Any other RTN configuration becomes one
-    `linalg.generic` contraction that decodes each code in its body. Other
-    schemes are decoded with `qet.dequantize` and multiplied by a `linalg`
-    contraction, with a remark (no fused kernel yet).
+    `linalg.generic` contraction that decodes each code in its body.
+    PQ/OPQ use lookup tables: T[b, s, c] = <x'_s, C[s, c]> (x' = x R for
+    OPQ), then y[b, n] = sum_s T[b, s, code(n, s)] with the codes read from
+    their bits. Other schemes are decoded with `qet.dequantize` and
+    multiplied by a `linalg` contraction, with a remark (no fused kernel
+    yet).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

@@ -1,9 +1,10 @@
 //===- QetToScf.cpp - qet fused ops to loops ------------------------------===//
 //
-// convert-qet-to-scf: qet.qmatmul becomes generated loops that decode inside
-// the product (RtnMatmul.cpp). Schemes without such a kernel yet are decoded
-// with qet.dequantize and multiplied by a linalg contraction, with a remark
-// saying so, so every scheme still compiles.
+// convert-qet-to-scf: qet.qmatmul becomes generated code that decodes inside
+// the product (RtnMatmul.cpp: RTN; PqMatmul.cpp: PQ/OPQ lookup tables).
+// Schemes without such a kernel yet are decoded with qet.dequantize and
+// multiplied by a linalg contraction, with a remark saying so, so every
+// scheme still compiles.
 //
 //===----------------------------------------------------------------------===//
 
@@ -59,8 +60,8 @@ struct DecodedQMatmul : OpRewritePattern<QMatmulOp> {
   LogicalResult matchAndRewrite(QMatmulOp op,
                                 PatternRewriter &rewriter) const override {
     PackedType type = op.getWeight().getType();
-    if (isa<RtnAttr>(type.getScheme()))
-      return failure(); // RtnMatmul.cpp
+    if (isa<RtnAttr, PqAttr>(type.getScheme()))
+      return failure(); // RtnMatmul.cpp, PqMatmul.cpp
     Location loc = op.getLoc();
     op.emitRemark() << "convert-qet-to-scf: no fused kernel for "
                     << type.getScheme()
@@ -112,6 +113,7 @@ struct ConvertQetToScfPass
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
     populateRtnQMatmulToScfPatterns(patterns);
+    populatePqQMatmulToScfPatterns(patterns);
     patterns.add<DecodedQMatmul>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

@@ -2,6 +2,7 @@
 #ifndef QET_LIB_CONVERSION_QETTOSCF_QETTOSCFPATTERNS_H
 #define QET_LIB_CONVERSION_QETTOSCF_QETTOSCFPATTERNS_H
 
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
 
@@ -10,6 +11,27 @@ namespace mlir::qet {
 /// qet.qmatmul of RTN weights: vector loops (4-bit codes) or a fused
 /// contraction (any other width).
 void populateRtnQMatmulToScfPatterns(RewritePatternSet &patterns);
+
+/// qet.qmatmul of PQ/OPQ weights: per-input lookup tables of codeword dot
+/// products, summed over each row's codes.
+void populatePqQMatmulToScfPatterns(RewritePatternSet &patterns);
+
+/// A linalg.generic with a zero-filled f32 result of `shape`; `body` gets
+/// the block arguments and the iteration indices and returns the new value
+/// of the output element.
+Value contraction(
+    OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+    ArrayRef<AffineMap> maps, ValueRange inputs,
+    ArrayRef<utils::IteratorType> iterators,
+    function_ref<Value(OpBuilder &, Location, ValueRange, ValueRange)> body);
+
+/// `x` widened to f32 (element-wise), unless it is f32 already.
+Value inputF32(OpBuilder &b, Location loc, Value x);
+
+/// Float component `component` of `packed`, stored in the packed element
+/// type, as an f32 tensor of `shape`.
+Value packedFloats(OpBuilder &b, Location loc, Value packed,
+                   StringRef component, ArrayRef<int64_t> shape);
 
 /// The f32 product `y` as `resultType` (element-wise truncation if needed).
 Value castResult(OpBuilder &b, Location loc, Value y,

@@ -41,29 +41,6 @@ Value f32(OpBuilder &b, Location loc, float v) {
   return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
 }
 
-/// A tensor of `shape` and `element` computed from its indices (and the
-/// generic's iterator kinds: reductions accumulate into a zero fill).
-Value contraction(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
-                  ArrayRef<AffineMap> maps, ValueRange inputs,
-                  ArrayRef<utils::IteratorType> iterators,
-                  function_ref<Value(OpBuilder &, Location, ValueRange,
-                                     ValueRange)>
-                      body) {
-  Type f32Type = b.getF32Type();
-  Value init = tensor::EmptyOp::create(b, loc, shape, f32Type);
-  init = linalg::FillOp::create(b, loc, f32(b, loc, 0.0f), init).getResult(0);
-  auto type = RankedTensorType::get(shape, f32Type);
-  return linalg::GenericOp::create(
-             b, loc, type, inputs, ValueRange{init}, maps, iterators,
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               SmallVector<Value> idx;
-               for (unsigned d = 0; d < iterators.size(); ++d)
-                 idx.push_back(linalg::IndexOp::create(nb, nl, d));
-               linalg::YieldOp::create(nb, nl, body(nb, nl, args, idx));
-             })
-      .getResult(0);
-}
-
 /// fp16 bits (i16) to f32.
 Value halfToF32(OpBuilder &b, Location loc, Value bits16) {
   Value half = arith::BitcastOp::create(b, loc, b.getF16Type(), bits16);
@@ -115,27 +92,6 @@ RtnStorage readStorage(OpBuilder &b, Location loc, Value packed) {
     (scales ? s.scaleBytes : s.zeroBytes) = bytes;
   }
   return s;
-}
-
-/// The input widened to f32.
-Value inputF32(OpBuilder &b, Location loc, Value x) {
-  auto type = cast<RankedTensorType>(x.getType());
-  if (type.getElementType().isF32())
-    return x;
-  AffineMap id = b.getMultiDimIdentityMap(2);
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type());
-  return linalg::GenericOp::create(
-             b, loc, init.getType(), ValueRange{x}, ValueRange{init},
-             SmallVector<AffineMap>{id, id},
-             SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
-             [](OpBuilder &nb, Location nl, ValueRange args) {
-               linalg::YieldOp::create(
-                   nb, nl,
-                   ValueRange{arith::ExtFOp::create(nb, nl, nb.getF32Type(),
-                                                    args[0])
-                                  .getResult()});
-             })
-      .getResult(0);
 }
 
 /// Any RTN configuration: one contraction over (b, n, k) decoding w[n, k]

@@ -76,13 +76,44 @@ func.func @rtn3(%x: tensor<2x60xf32>, %w: !rtn3) -> tensor<2x5xf32> {
 
 // -----
 
-// No fused kernel for PQ yet: decoded, then a contraction, with a remark.
+// PQ: per-input tables T[b, s, c] = <x_s, C[s, c]>, then M lookups per
+// output with the code read from its bits; the weight is never decoded.
 // CHECK-LABEL: func.func @pq
-// CHECK: %[[W:.*]] = qet.dequantize
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[W]] : tensor<2x16xf32>, tensor<8x16xf32>)
+// CHECK-NOT: qet.dequantize
+// CHECK: %[[BOOKS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x4x8xf32>)
+// CHECK: %[[T:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "parallel", "reduction"]{{.*}} ins(%{{.*}}, %[[BOOKS]] : tensor<2x2x8xf32>, tensor<2x4x8xf32>) outs(%{{.*}} : tensor<2x2x4xf32>)
+// CHECK: linalg.generic {{.*}} iterator_types = ["parallel", "parallel"]{{.*}} outs(%{{.*}} : tensor<2x8xf32>)
+// CHECK: scf.for %[[S:.*]] = %{{.*}} to %c2 step %c1
+// CHECK: arith.minui
+// CHECK: tensor.extract %[[T]][%{{.*}}, %[[S]], %{{.*}}] : tensor<2x2x4xf32>
 !pq = !qet.packed<8x16xf32, #qet.pq<subspaces = 2, centroids = 4, rotated = false>>
 func.func @pq(%x: tensor<2x16xf32>, %w: !pq) -> tensor<2x8xf32> {
-  // expected-remark @+1 {{convert-qet-to-scf: no fused kernel for #qet.pq<subspaces = 2, centroids = 4, rotated = false> yet; the weight is decoded, then multiplied}}
   %y = qet.qmatmul %x, %w : tensor<2x16xf32>, !pq -> tensor<2x8xf32>
+  return %y : tensor<2x8xf32>
+}
+
+// -----
+
+// OPQ: x is rotated first (x R), then the PQ tables.
+// CHECK-LABEL: func.func @opq
+// CHECK: qet.storage %{{.*}}["rotation"]
+// CHECK: %[[XR:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<1x16xf32>)
+// CHECK: tensor.expand_shape %[[XR]]
+!opq = !qet.packed<8x16xf16, #qet.pq<subspaces = 2, centroids = 4, rotated = true>>
+func.func @opq(%x: tensor<1x16xf16>, %w: !opq) -> tensor<1x8xf16> {
+  %y = qet.qmatmul %x, %w : tensor<1x16xf16>, !opq -> tensor<1x8xf16>
+  return %y : tensor<1x8xf16>
+}
+
+// -----
+
+// No fused kernel for HERA yet: decoded, then a contraction, with a remark.
+// CHECK-LABEL: func.func @hera
+// CHECK: %[[W:.*]] = qet.dequantize
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[W]] : tensor<2x16xf32>, tensor<8x16xf32>)
+!hera = !qet.packed<8x16xf32, #qet.hera<subspaces = 2, centroids = 4, depth = 1>>
+func.func @hera(%x: tensor<2x16xf32>, %w: !hera) -> tensor<2x8xf32> {
+  // expected-remark @+1 {{convert-qet-to-scf: no fused kernel for #qet.hera<subspaces = 2, centroids = 4, depth = 1> yet; the weight is decoded, then multiplied}}
+  %y = qet.qmatmul %x, %w : tensor<2x16xf32>, !hera -> tensor<2x8xf32>
   return %y : tensor<2x8xf32>
 }

@@ -1,0 +1,85 @@
+//===- Builders.cpp - IR building shared by convert-qet-to-scf ------------===//
+
+#include "QetToScfPatterns.h"
+
+#include "qet/Dialect/Qet/IR/QetOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+
+using namespace mlir;
+using namespace mlir::qet;
+
+Value mlir::qet::contraction(
+    OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+    ArrayRef<AffineMap> maps, ValueRange inputs,
+    ArrayRef<utils::IteratorType> iterators,
+    function_ref<Value(OpBuilder &, Location, ValueRange, ValueRange)> body) {
+  Type f32Type = b.getF32Type();
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
+  Value init = tensor::EmptyOp::create(b, loc, shape, f32Type);
+  init = linalg::FillOp::create(b, loc, zero, init).getResult(0);
+  auto type = RankedTensorType::get(shape, f32Type);
+  return linalg::GenericOp::create(
+             b, loc, type, inputs, ValueRange{init}, maps, iterators,
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               SmallVector<Value> idx;
+               for (unsigned d = 0; d < iterators.size(); ++d)
+                 idx.push_back(linalg::IndexOp::create(nb, nl, d));
+               linalg::YieldOp::create(nb, nl, body(nb, nl, args, idx));
+             })
+      .getResult(0);
+}
+
+Value mlir::qet::inputF32(OpBuilder &b, Location loc, Value x) {
+  auto type = cast<RankedTensorType>(x.getType());
+  if (type.getElementType().isF32())
+    return x;
+  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type());
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{x}, ValueRange{init},
+             SmallVector<AffineMap>{id, id},
+             SmallVector<utils::IteratorType>(type.getRank(),
+                                              utils::IteratorType::parallel),
+             [](OpBuilder &nb, Location nl, ValueRange args) {
+               linalg::YieldOp::create(
+                   nb, nl,
+                   ValueRange{arith::ExtFOp::create(nb, nl, nb.getF32Type(),
+                                                    args[0])
+                                  .getResult()});
+             })
+      .getResult(0);
+}
+
+Value mlir::qet::packedFloats(OpBuilder &b, Location loc, Value packed,
+                              StringRef component, ArrayRef<int64_t> shape) {
+  auto type = cast<PackedType>(packed.getType());
+  Type stored = type.getElementType();
+  unsigned width = stored.getIntOrFloatBitWidth();
+  uint64_t bytes = 0;
+  for (const StorageComponent &c : type.getComponents())
+    if (c.name == component)
+      bytes = c.bytes();
+  Value raw = StorageOp::create(
+      b, loc, RankedTensorType::get({static_cast<int64_t>(bytes)}, b.getI8Type()),
+      packed, component);
+  auto fieldsType = RankedTensorType::get(shape, b.getIntegerType(width));
+  Value fields = BitUnpackOp::create(b, loc, fieldsType, raw,
+                                     b.getI64IntegerAttr(width), UnitAttr());
+  AffineMap id = b.getMultiDimIdentityMap(shape.size());
+  Value init = tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
+  return linalg::GenericOp::create(
+             b, loc, init.getType(), ValueRange{fields}, ValueRange{init},
+             SmallVector<AffineMap>{id, id},
+             SmallVector<utils::IteratorType>(shape.size(),
+                                              utils::IteratorType::parallel),
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value f = arith::BitcastOp::create(nb, nl, stored, args[0]);
+               if (!stored.isF32())
+                 f = arith::ExtFOp::create(nb, nl, nb.getF32Type(), f);
+               linalg::YieldOp::create(nb, nl, f);
+             })
+      .getResult(0);
+}
