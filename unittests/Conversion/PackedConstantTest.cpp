@@ -18,6 +18,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -67,6 +68,29 @@ std::string source(const PackedMatrix &packed) {
          "  return\n}\n";
 }
 
+/// y = x W^T through qet.qmatmul (the fused kernel of convert-qet-to-scf).
+std::string productSource(const PackedMatrix &packed, int64_t batch) {
+  std::string k = std::to_string(packed.cols), n = std::to_string(packed.rows);
+  std::string b = std::to_string(batch);
+  std::string type = "!qet.packed<" + n + "x" + k + "xf32, " +
+                     vqAttribute(packed) + ">";
+  std::string components;
+  for (const PackedStream &s : packed.streams)
+    components += (components.empty() ? "" : ", ") + s.component +
+                  " = dense<\"" + test::hexBytes(s.bytes) + "\"> : tensor<" +
+                  std::to_string(s.bytes.size()) + "xi8>";
+  std::string xt = "tensor<" + b + "x" + k + "xf32>", xm = "memref<" + b + "x" + k + "xf32>";
+  std::string yt = "tensor<" + b + "x" + n + "xf32>", ym = "memref<" + b + "x" + n + "xf32>";
+  return "func.func @run(%xm: " + xm + ", %ym: " + ym +
+         ") attributes {llvm.emit_c_interface} {\n"
+         "  %x = bufferization.to_tensor %xm restrict : " + xm + " to " + xt + "\n"
+         "  %p = qet.constant {" + components + "} : " + type + "\n"
+         "  %y = qet.qmatmul %x, %p : " + xt + ", " + type + " -> " + yt + "\n"
+         "  bufferization.materialize_in_destination %y in restrict writable "
+         "%ym : (" + yt + ", " + ym + ") -> ()\n"
+         "  return\n}\n";
+}
+
 const char *kPipeline =
     "qet-decompose,canonicalize,convert-qet-to-linalg,qet-verify-lowered,"
     "one-shot-bufferize{bufferize-function-boundaries},"
@@ -87,8 +111,7 @@ void PrintTo(const VptqCase &c, std::ostream *os) { *os << c.name; }
 
 class PackedVptq : public ::testing::TestWithParam<VptqCase> {};
 
-TEST_P(PackedVptq, DecodeEqualsLibrary) {
-  const VptqCase &c = GetParam();
+QuantizeResult quantizeCase(const VptqCase &c) {
   Matrix w(c.rows, c.cols);
   Rng rng(c.rows * 131 + c.cols);
   for (float &x : w.values)
@@ -113,8 +136,13 @@ TEST_P(PackedVptq, DecodeEqualsLibrary) {
     options.hessian =
         std::make_shared<CalibrationHessian>(hessianFromActivations(acts));
   }
-  QuantizeResult r = quantize("vptq", w, options);
+  return quantize("vptq", w, options);
 
+}
+
+TEST_P(PackedVptq, DecodeEqualsLibrary) {
+  const VptqCase &c = GetParam();
+  QuantizeResult r = quantizeCase(c);
   test::JitRunner runner(source(r.packed), kPipeline);
   ASSERT_NE(runner.engine(), nullptr);
   std::vector<float> decoded(c.rows * c.cols, -1.0f);
@@ -125,6 +153,41 @@ TEST_P(PackedVptq, DecodeEqualsLibrary) {
     for (size_t j = 0; j < c.cols; ++j)
       ASSERT_EQ(decoded[i * c.cols + j], r.reconstruction.at(i, j))
           << "element (" << i << ", " << j << ")";
+}
+
+// The fused product (qet-cpu-pipeline{backend=scf}: codebook entries summed
+// against the permuted, scaled input, never decoding W) agrees with the fp64
+// product of the library's reconstruction within fp32 summation error.
+TEST_P(PackedVptq, FusedProductMatchesReconstruction) {
+  const VptqCase &c = GetParam();
+  QuantizeResult r = quantizeCase(c);
+  const int64_t batch = 3;
+  test::JitRunner runner(productSource(r.packed, batch),
+                         "qet-cpu-pipeline{backend=scf}");
+  ASSERT_NE(runner.engine(), nullptr);
+  Rng rng(c.cols + 7);
+  std::vector<float> x(batch * c.cols), y(batch * c.rows, -1.0f);
+  for (float &v : x)
+    v = static_cast<float>(rng.normal());
+  auto xd = test::describe(x, batch, c.cols);
+  auto yd = test::describe(y, batch, c.rows);
+  llvm::Error error = runner.engine()->invoke("run", &xd, &yd);
+  ASSERT_FALSE(error) << llvm::toString(std::move(error));
+  for (int64_t b = 0; b < batch; ++b)
+    for (size_t n = 0; n < c.rows; ++n) {
+      double want = 0, magnitude = 0;
+      for (size_t k = 0; k < c.cols; ++k) {
+        double term = double(x[b * c.cols + k]) * r.reconstruction.at(n, k);
+        want += term;
+        magnitude += std::fabs(term);
+      }
+      // Each term takes a few fp32 roundings (x s, C + Cr, the product; the
+      // library rounds q s + b instead), and K of them are summed in fp32:
+      // |error| <= (K + 8) u sum |terms|, u = 2^-24.
+      double bound = (double(c.cols) + 8) * 0x1p-24 * magnitude + 1e-7;
+      ASSERT_NEAR(y[b * c.rows + n], want, bound)
+          << "batch " << b << ", output " << n;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -44,9 +44,11 @@ def ConvertQetToScf : Pass<"convert-qet-to-scf"> {
     `linalg.generic` contraction that decodes each code in its body.
     PQ/OPQ use lookup tables: T[b, s, c] = <x'_s, C[s, c]> (x' = x R for
     OPQ), then y[b, n] = sum_s T[b, s, code(n, s)] with the codes read from
-    their bits. Other schemes are decoded with `qet.dequantize` and
-    multiplied by a `linalg` contraction, with a remark (no fused kernel
-    yet).
+    their bits. VPTQ sums codebook entries (indices read from their
+    word-aligned rows) against the input permuted and scaled once, plus the
+    outlier columns and the bias term. LOPQ, HERA and QET are decoded with
+    `qet.dequantize` and multiplied by a `linalg` contraction, with a remark
+    (no fused kernel yet).
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",

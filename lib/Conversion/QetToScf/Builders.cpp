@@ -53,18 +53,27 @@ Value mlir::qet::inputF32(OpBuilder &b, Location loc, Value x) {
       .getResult(0);
 }
 
-Value mlir::qet::packedFloats(OpBuilder &b, Location loc, Value packed,
-                              StringRef component, ArrayRef<int64_t> shape) {
+Value mlir::qet::packedBytes(OpBuilder &b, Location loc, Value packed,
+                             StringRef component) {
   auto type = cast<PackedType>(packed.getType());
-  Type stored = type.getElementType();
-  unsigned width = stored.getIntOrFloatBitWidth();
   uint64_t bytes = 0;
   for (const StorageComponent &c : type.getComponents())
     if (c.name == component)
       bytes = c.bytes();
-  Value raw = StorageOp::create(
-      b, loc, RankedTensorType::get({static_cast<int64_t>(bytes)}, b.getI8Type()),
+  return StorageOp::create(
+      b, loc,
+      RankedTensorType::get({static_cast<int64_t>(bytes)}, b.getI8Type()),
       packed, component);
+}
+
+Value mlir::qet::packedFloats(OpBuilder &b, Location loc, Value packed,
+                              StringRef component, ArrayRef<int64_t> shape,
+                              Type stored) {
+  auto type = cast<PackedType>(packed.getType());
+  if (!stored)
+    stored = type.getElementType();
+  unsigned width = stored.getIntOrFloatBitWidth();
+  Value raw = packedBytes(b, loc, packed, component);
   auto fieldsType = RankedTensorType::get(shape, b.getIntegerType(width));
   Value fields = BitUnpackOp::create(b, loc, fieldsType, raw,
                                      b.getI64IntegerAttr(width), UnitAttr());

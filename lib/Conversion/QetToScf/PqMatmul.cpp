@@ -94,11 +94,7 @@ struct PqQMatmulLowering : OpRewritePattern<QMatmulOp> {
 
     // y[b, n] = sum_s T[b, s, code(n, s)].
     const StorageComponent &codes = findComponent(components, "codes");
-    Value codeBytes = StorageOp::create(
-        rewriter, loc,
-        RankedTensorType::get({static_cast<int64_t>(codes.bytes())},
-                              rewriter.getI8Type()),
-        packed, "codes");
+    Value codeBytes = packedBytes(rewriter, loc, packed, "codes");
     int64_t bits = codes.bitsEach, lastByte = codes.bytes() - 1;
     AffineExpr bb, n;
     bindDims(ctx, bb, n);

@@ -1,7 +1,8 @@
 //===- QetToScf.cpp - qet fused ops to loops ------------------------------===//
 //
 // convert-qet-to-scf: qet.qmatmul becomes generated code that decodes inside
-// the product (RtnMatmul.cpp: RTN; PqMatmul.cpp: PQ/OPQ lookup tables).
+// the product (RtnMatmul.cpp: RTN; PqMatmul.cpp: PQ/OPQ lookup tables;
+// VptqMatmul.cpp: VPTQ codebook sums).
 // Schemes without such a kernel yet are decoded with qet.dequantize and
 // multiplied by a linalg contraction, with a remark saying so, so every
 // scheme still compiles.
@@ -60,8 +61,8 @@ struct DecodedQMatmul : OpRewritePattern<QMatmulOp> {
   LogicalResult matchAndRewrite(QMatmulOp op,
                                 PatternRewriter &rewriter) const override {
     PackedType type = op.getWeight().getType();
-    if (isa<RtnAttr, PqAttr>(type.getScheme()))
-      return failure(); // RtnMatmul.cpp, PqMatmul.cpp
+    if (isa<RtnAttr, PqAttr, VqAttr>(type.getScheme()))
+      return failure(); // RtnMatmul.cpp, PqMatmul.cpp, VptqMatmul.cpp
     Location loc = op.getLoc();
     op.emitRemark() << "convert-qet-to-scf: no fused kernel for "
                     << type.getScheme()
@@ -114,6 +115,7 @@ struct ConvertQetToScfPass
     RewritePatternSet patterns(&getContext());
     populateRtnQMatmulToScfPatterns(patterns);
     populatePqQMatmulToScfPatterns(patterns);
+    populateVptqQMatmulToScfPatterns(patterns);
     patterns.add<DecodedQMatmul>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

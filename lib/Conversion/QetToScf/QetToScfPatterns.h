@@ -16,6 +16,10 @@ void populateRtnQMatmulToScfPatterns(RewritePatternSet &patterns);
 /// products, summed over each row's codes.
 void populatePqQMatmulToScfPatterns(RewritePatternSet &patterns);
 
+/// qet.qmatmul of VPTQ weights: codebook entries accumulated against the
+/// permuted (and scaled) input, indices read from their bit streams.
+void populateVptqQMatmulToScfPatterns(RewritePatternSet &patterns);
+
 /// A linalg.generic with a zero-filled f32 result of `shape`; `body` gets
 /// the block arguments and the iteration indices and returns the new value
 /// of the output element.
@@ -28,10 +32,15 @@ Value contraction(
 /// `x` widened to f32 (element-wise), unless it is f32 already.
 Value inputF32(OpBuilder &b, Location loc, Value x);
 
-/// Float component `component` of `packed`, stored in the packed element
-/// type, as an f32 tensor of `shape`.
+/// Float component `component` of `packed`, stored as `stored` (null: the
+/// packed element type), as an f32 tensor of `shape`.
 Value packedFloats(OpBuilder &b, Location loc, Value packed,
-                   StringRef component, ArrayRef<int64_t> shape);
+                   StringRef component, ArrayRef<int64_t> shape,
+                   Type stored = {});
+
+/// The bytes of component `component` of `packed` (qet.storage).
+Value packedBytes(OpBuilder &b, Location loc, Value packed,
+                  StringRef component);
 
 /// The f32 product `y` as `resultType` (element-wise truncation if needed).
 Value castResult(OpBuilder &b, Location loc, Value y,

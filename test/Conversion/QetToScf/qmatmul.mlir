@@ -117,3 +117,23 @@ func.func @hera(%x: tensor<2x16xf32>, %w: !hera) -> tensor<2x8xf32> {
   %y = qet.qmatmul %x, %w : tensor<2x16xf32>, !hera -> tensor<2x8xf32>
   return %y : tensor<2x8xf32>
 }
+
+// -----
+
+// VPTQ: the input is permuted and scaled once (xs), the bias term summed
+// once (beta); each output sums codebook entries picked by indices read from
+// their word-aligned rows, per column group, then the outlier columns.
+// CHECK-LABEL: func.func @vq
+// CHECK-NOT: qet.dequantize
+// CHECK: qet.storage %{{.*}}["perm"]
+// CHECK: %[[XS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x24xf32>)
+// CHECK: %[[BETA:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<2xf32>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x10xf32>)
+// CHECK-COUNT-2: scf.for %{{.*}} = %{{.*}} to %c10 step %c1
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c4 step %c1
+// CHECK: tensor.extract %[[BETA]]
+!vq = !qet.packed<10x24xf32, #qet.vq<vector = 4, index_bits = 4, residual_bits = 2, groups = 2, group_size = 10, outlier_columns = 4, outlier_vector = 2, outlier_bits = 3, permuted = true, normalized = true>>
+func.func @vq(%x: tensor<2x24xf32>, %w: !vq) -> tensor<2x10xf32> {
+  %y = qet.qmatmul %x, %w : tensor<2x24xf32>, !vq -> tensor<2x10xf32>
+  return %y : tensor<2x10xf32>
+}

@@ -1,8 +1,8 @@
 // qet.qmatmul (qet-fuse-dequant) computes the product of the decoded weight
 // for every weight scheme through both CPU backends of qet-cpu-pipeline:
 // generated code (backend=scf: RTN's vector kernel for 4-bit codes, its
-// fused contraction otherwise; PQ/OPQ lookup tables; decode-then-multiply
-// for LOPQ, HERA, QET and VPTQ)
+// fused contraction otherwise; PQ/OPQ lookup tables; VPTQ codebook sums;
+// decode-then-multiply for LOPQ, HERA and QET)
 // and the runtime's kernels (backend=runtime: RTN from the module, every
 // scheme from a container written by qet-externalize). Shapes: 3 x 256 times
 // 256 x 24 (vector kernel), 1 x 100 times 100 x 7 (K not a multiple of the
