@@ -240,9 +240,10 @@ int main(int argc, char **argv) {
                 f32Bits / 8192.0, weightBits / 8192.0,
                 double(f32Bits) / double(weightBits),
                 double(weightBits) / double(w1.size() + w2.size()));
-    std::printf("[speed] the compiled forward uses plain loops (decode, then matmul);\n"
-                "        fused, vectorized kernels are the next step. Ratio to OpenBLAS: "
-                "fp32 %.1fx, RTN-4 %.1fx\n",
+    std::printf("[speed] this model takes its weights at run time, so it decodes, then\n"
+                "        multiplies with plain loops (fused vector kernels need the weights\n"
+                "        at compile time: qet-cpu-pipeline, docs/cpu-codegen.md).\n"
+                "        Time / OpenBLAS: fp32 %.1fx, RTN-4 %.1fx\n",
                 f32Ms / blasMs, rtnMs / blasMs);
     if (f32Err.relFrobenius > 1e-5)
       throw Error("the compiled fp32 model disagrees with OpenBLAS");

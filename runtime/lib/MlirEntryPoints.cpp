@@ -2,14 +2,19 @@
 //
 // convert-qet-to-runtime lowers every read of a qet.external_constant
 // component to a call of `qetLoadSection` (declared with
-// llvm.emit_c_interface), which lands here with a buffer (a global of the
-// generated code) to fill. Each container is opened once and stays mapped
-// for the life of the process; a section is checksummed and copied into its
-// buffer on the first call, and later calls for that buffer return at once.
+// llvm.emit_c_interface), which lands here with a buffer and a one-byte
+// "loaded" flag, both globals of the generated code (zero at load time).
+// Each container is opened once and stays mapped for the life of the
+// process; a section is checksummed and copied into its buffer when the
+// flag is still 0, and later calls return at once. The flag lives with the
+// buffer, so code loaded again (a new JIT session) loads again.
 // qetMatmul / qetRtnMatmul run the runtime's kernels for a lowered
-// qet.qmatmul (tensors bound once per container and name). Generated code
-// has no error channel: a failure prints the runtime's message and exits
-// with status 1 rather than let the code read a wrong or missing weight.
+// qet.qmatmul (tensors bound once per container and name).
+//
+// Generated code has no error channel: a failure prints the runtime's
+// message and ends the process with status 1 (_Exit: no destructors run
+// while another thread may hold the lock) rather than let the code read a
+// wrong or missing weight.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,9 +26,11 @@
 #include <cstring>
 #include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <utility>
+#include <vector>
+
+#define QET_EXPORT extern "C" __attribute__((visibility("default")))
 
 namespace {
 
@@ -57,14 +64,14 @@ struct FloatMatrix {
 std::mutex loadMutex;
 std::map<std::string, qet_container *> containers;
 std::map<std::pair<std::string, std::string>, qet_tensor *> tensors;
-std::set<const int8_t *> filled;
 
 [[noreturn]] void die(const std::string &what) {
   std::fprintf(stderr, "qet runtime: %s\n", what.c_str());
-  std::fflush(stderr);
-  std::exit(EXIT_FAILURE);
+  std::fflush(nullptr);
+  std::_Exit(EXIT_FAILURE);
 }
 
+/// The open container `file` (callers hold loadMutex).
 qet_container *container(const std::string &file, const std::string &where) {
   auto it = containers.find(file);
   if (it != containers.end())
@@ -100,16 +107,29 @@ void checkOperands(const FloatMatrix *x, const FloatMatrix *y, int64_t rows,
         std::to_string(cols) + " weight");
 }
 
+/// fp16 bit patterns of `m` (null when empty), copied when not 2-aligned.
+const uint16_t *halves(const ByteMemRef *m, std::vector<uint16_t> &copy) {
+  if (m->sizes[0] == 0)
+    return nullptr;
+  if (reinterpret_cast<uintptr_t>(m->data()) % alignof(uint16_t) == 0)
+    return reinterpret_cast<const uint16_t *>(m->data());
+  copy.resize(static_cast<size_t>(m->sizes[0]) / 2);
+  std::memcpy(copy.data(), m->data(), copy.size() * 2);
+  return copy.data();
+}
+
 } // namespace
 
 /// Y = X W^T for tensor `name` of container `file` (any scheme).
-extern "C" __attribute__((visibility("default"))) void
-_mlir_ciface_qetMatmul(const ByteMemRef *file, const ByteMemRef *name,
-                       const FloatMatrix *x, const FloatMatrix *y) {
+QET_EXPORT void _mlir_ciface_qetMatmul(const ByteMemRef *file,
+                                       const ByteMemRef *name,
+                                       const FloatMatrix *x,
+                                       const FloatMatrix *y) {
   qet_tensor *t = tensor(file->str(), name->str());
-  qet_tensor_info info;
-  qet_tensor_get_info(t, &info);
   std::string what = "tensor '" + name->str() + "' in '" + file->str() + "'";
+  qet_tensor_info info;
+  if (qet_tensor_get_info(t, &info) != QET_OK)
+    die(what + ": " + qet_last_error());
   checkOperands(x, y, info.rows, info.cols, what);
   size_t batch = static_cast<size_t>(x->sizes[0]);
   if (qet_tensor_matmul(t, x->data(), x->sizes[0], batch * info.cols,
@@ -119,28 +139,39 @@ _mlir_ciface_qetMatmul(const ByteMemRef *file, const ByteMemRef *name,
 
 /// Y = X W^T for RTN storage held by the generated code (zeros empty:
 /// symmetric).
-extern "C" __attribute__((visibility("default"))) void
-_mlir_ciface_qetRtnMatmul(const ByteMemRef *codes, const ByteMemRef *scales,
-                          const ByteMemRef *zeros, int64_t rows, int64_t cols,
-                          int64_t bits, int64_t group, const FloatMatrix *x,
-                          const FloatMatrix *y) {
+QET_EXPORT void _mlir_ciface_qetRtnMatmul(
+    const ByteMemRef *codes, const ByteMemRef *scales, const ByteMemRef *zeros,
+    int64_t rows, int64_t cols, int64_t bits, int64_t group,
+    const FloatMatrix *x, const FloatMatrix *y) {
   checkOperands(x, y, rows, cols, "rtn weight");
-  auto halves = [](const ByteMemRef *m) {
-    return m->sizes[0] ? reinterpret_cast<const uint16_t *>(m->data())
-                       : nullptr;
-  };
+  // The sizes the storage must have (the kernel reads exactly these).
+  int64_t groups = group > 0 ? (cols + group - 1) / group : 0;
+  int64_t codeBytes = (rows * cols * bits + 7) / 8, metaBytes = rows * groups * 2;
+  if (codes->sizes[0] != codeBytes || scales->sizes[0] != metaBytes ||
+      (zeros->sizes[0] != 0 && zeros->sizes[0] != metaBytes))
+    die("rtn weight: " + std::to_string(codes->sizes[0]) + " code, " +
+        std::to_string(scales->sizes[0]) + " scale and " +
+        std::to_string(zeros->sizes[0]) + " zero-point bytes do not fit a " +
+        std::to_string(rows) + "x" + std::to_string(cols) + " weight of " +
+        std::to_string(bits) + "-bit codes in groups of " +
+        std::to_string(group));
+  std::vector<uint16_t> scaleCopy, zeroCopy;
   if (qet_rtn_matmul_f32(reinterpret_cast<const uint8_t *>(codes->data()),
-                         halves(scales), halves(zeros), rows, cols, bits,
-                         group, x->sizes[0], x->data(), y->data()) != QET_OK)
+                         halves(scales, scaleCopy), halves(zeros, zeroCopy),
+                         rows, cols, bits, group, x->sizes[0], x->data(),
+                         y->data()) != QET_OK)
     die(std::string("rtn weight: ") + qet_last_error());
 }
 
-extern "C" __attribute__((visibility("default"))) void
-_mlir_ciface_qetLoadSection(const ByteMemRef *file, const ByteMemRef *tensor,
-                            const ByteMemRef *section,
-                            const ByteMemRef *buffer) {
+/// Fills `buffer` with section `section` of tensor `tensor` in `file` unless
+/// `loaded[0]` says it holds it already.
+QET_EXPORT void _mlir_ciface_qetLoadSection(const ByteMemRef *file,
+                                            const ByteMemRef *tensor,
+                                            const ByteMemRef *section,
+                                            const ByteMemRef *buffer,
+                                            const ByteMemRef *loaded) {
   std::lock_guard<std::mutex> lock(loadMutex);
-  if (filled.count(buffer->data()))
+  if (*loaded->data())
     return;
   std::string where = "section '" + section->str() + "' of tensor '" +
                       tensor->str() + "' in '" + file->str() + "'";
@@ -156,5 +187,5 @@ _mlir_ciface_qetLoadSection(const ByteMemRef *file, const ByteMemRef *tensor,
         std::to_string(buffer->sizes[0]) +
         " (the file is not the one the code was compiled with)");
   std::memcpy(buffer->data(), bytes, size);
-  filled.insert(buffer->data());
+  *loaded->data() = 1;
 }

@@ -2,7 +2,9 @@
 //
 // The library's packed streams written as a qet.constant, decomposed,
 // compiled and JIT-run must decode to the library's reconstruction bit for
-// bit. This reaches VPTQ configurations qet-quantize-weights does not
+// bit, and the fused product (qet.qmatmul through qet-cpu-pipeline) must
+// match the fp64 product of that reconstruction within fp32 summation
+// error. This reaches VPTQ configurations qet-quantize-weights does not
 // produce (it has no calibration Hessian): the act-order column
 // permutation, per-column normalization, outlier columns, residual
 // codebooks, several column groups and vector lengths that do not divide
@@ -137,7 +139,6 @@ QuantizeResult quantizeCase(const VptqCase &c) {
         std::make_shared<CalibrationHessian>(hessianFromActivations(acts));
   }
   return quantize("vptq", w, options);
-
 }
 
 TEST_P(PackedVptq, DecodeEqualsLibrary) {

@@ -73,9 +73,12 @@ def ConvertQetToRuntime : Pass<"convert-qet-to-runtime", "::mlir::ModuleOp"> {
     * Every `qet.storage` of a `qet.external_constant` reads a private,
       uninitialized `memref.global` buffer of the component's size (no bytes
       in object files), filled by `qetLoadSection(file, tensor, section,
-      buffer)` and wrapped by `bufferization.to_tensor restrict`. The
-      runtime opens each file once, copies a section into its buffer on the
-      first call only (later calls return at once) and checks its CRC-32C.
+      buffer, loaded)` at the entry of each function that reads it (one
+      call and one `bufferization.to_tensor restrict` per function and
+      buffer). The runtime opens each file once, checks a section's CRC-32C
+      and copies it into the buffer while the one-byte global `loaded` is 0,
+      then sets it (code loaded again loads again).
+    Packed constants left without uses are erased.
     The runtime exits with a message if a file, tensor or section is
     missing, corrupt or of another shape than the code was compiled for.
 

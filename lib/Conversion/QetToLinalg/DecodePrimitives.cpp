@@ -128,6 +128,7 @@ struct VqDecodeLowering : OpRewritePattern<VqDecodeOp> {
   LogicalResult matchAndRewrite(VqDecodeOp op,
                                 PatternRewriter &rewriter) const override {
     int64_t sub = op.getCodebooks().getType().getDimSize(2);
+    int64_t centroids = op.getCodebooks().getType().getDimSize(1);
     bool shared = op.getCodebooks().getType().getDimSize(0) == 1;
     Value codes = op.getCodes(), codebooks = op.getCodebooks();
     Value result = generate(
@@ -137,7 +138,12 @@ struct VqDecodeLowering : OpRewritePattern<VqDecodeOp> {
           Value s = arith::DivUIOp::create(b, loc, idx[1], subIndex);
           Value e = arith::RemUIOp::create(b, loc, idx[1], subIndex);
           Value code = tensor::ExtractOp::create(b, loc, codes, ValueRange{idx[0], s});
-          Value k = arith::IndexCastUIOp::create(b, loc, b.getIndexType(), code);
+          // Clamped to the codebook: codes from a container are only
+          // checksummed, not range-checked, on this path.
+          Value k = arith::MinUIOp::create(
+              b, loc,
+              arith::IndexCastUIOp::create(b, loc, b.getIndexType(), code),
+              indexConstant(b, loc, centroids - 1));
           Value book = shared ? indexConstant(b, loc, 0) : s;
           return tensor::ExtractOp::create(b, loc, codebooks,
                                            ValueRange{book, k, e});

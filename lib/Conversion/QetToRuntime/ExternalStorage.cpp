@@ -1,13 +1,14 @@
 //===- ExternalStorage.cpp - External constants read through the runtime -===//
 //
-// A qet.storage of a qet.external_constant becomes
-//   func.call @qetLoadSection(%file, %tensor, %section, %buffer)
+// A qet.storage of a qet.external_constant becomes, once per function at its
+// entry,
+//   func.call @qetLoadSection(%file, %tensor, %section, %buffer, %loaded)
 //   %t = bufferization.to_tensor %buffer restrict
 // where %buffer is a private, uninitialized memref.global of the component's
-// size (zero-filled memory at load time, no bytes in object files) that the
-// runtime fills from the container on the first call, and the strings are
-// private constant globals. A buffer owned by a global, unlike a memref a
-// call returns, is never freed by buffer deallocation.
+// size (no bytes in object files) that the runtime fills from the container
+// while the one-byte global %loaded is 0, and the strings are private
+// constant globals. A buffer owned by a global, unlike a memref a call
+// returns, is never freed by buffer deallocation.
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +17,9 @@
 #include "qet/Dialect/Qet/IR/QetOps.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Interfaces/FunctionInterfaces.h"
+
+#include <map>
 
 using namespace mlir;
 using namespace mlir::qet;
@@ -31,29 +35,45 @@ LogicalResult mlir::qet::lowerExternalStorage(ModuleOp module,
     return success();
   MemRefType bytes = symbols.bytesType();
   FailureOr<func::FuncOp> load = symbols.function(
-      "qetLoadSection",
-      FunctionType::get(module.getContext(), {bytes, bytes, bytes, bytes}, {}));
+      "qetLoadSection", FunctionType::get(module.getContext(),
+                                          {bytes, bytes, bytes, bytes, bytes},
+                                          {}));
   if (failed(load))
     return failure();
+  // One load and one tensor per function and buffer, at the function's
+  // entry: `restrict` promises a single to_tensor of the buffer there.
+  std::map<std::pair<Operation *, Operation *>, Value> loaded;
   for (StorageOp op : reads) {
     auto external = op.getPacked().getDefiningOp<ExternalConstantOp>();
+    if (SymbolTable::getNearestSymbolTable(op) != module.getOperation())
+      return op.emitError() << "convert-qet-to-runtime: external constants in "
+                               "nested symbol tables are not supported";
     RankedTensorType resultType = op.getResult().getType();
-    OpBuilder b(op);
     Location loc = op.getLoc();
-    memref::GlobalOp global =
+    auto [global, flag] =
         symbols.buffer(loc, external.getFile(), external.getTensor(),
                        op.getComponent(), resultType.getDimSize(0));
-    Value buffer = memref::GetGlobalOp::create(b, loc, global.getType(),
-                                               global.getSymName());
-    SmallVector<Value> args = {
-        symbols.string(b, loc, external.getFile()),
-        symbols.string(b, loc, external.getTensor()),
-        symbols.string(b, loc, op.getComponent()),
-        memref::CastOp::create(b, loc, bytes, buffer)};
-    func::CallOp::create(b, loc, *load, args);
-    auto toTensor = bufferization::ToTensorOp::create(
-        b, loc, resultType, buffer, /*restrict=*/true, /*writable=*/false);
-    op.getResult().replaceAllUsesWith(toTensor.getResult());
+    auto function = op->getParentOfType<FunctionOpInterface>();
+    Value &tensor = loaded[{function, global}];
+    if (!tensor) {
+      OpBuilder b(op);
+      if (function)
+        b.setInsertionPointToStart(&function.getFunctionBody().front());
+      Value buffer = memref::GetGlobalOp::create(b, loc, global.getType(),
+                                                 global.getSymName());
+      Value done = memref::GetGlobalOp::create(b, loc, flag.getType(),
+                                               flag.getSymName());
+      SmallVector<Value> args = {
+          symbols.string(b, loc, external.getFile()),
+          symbols.string(b, loc, external.getTensor()),
+          symbols.string(b, loc, op.getComponent()),
+          memref::CastOp::create(b, loc, bytes, buffer),
+          memref::CastOp::create(b, loc, bytes, done)};
+      func::CallOp::create(b, loc, *load, args);
+      tensor = bufferization::ToTensorOp::create(
+          b, loc, resultType, buffer, /*restrict=*/true, /*writable=*/false);
+    }
+    op.getResult().replaceAllUsesWith(tensor);
     op.erase();
   }
   return success();

@@ -26,11 +26,13 @@ struct ConvertQetToRuntimePass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     RuntimeSymbols symbols(module);
-    // Products first: the RTN call reads its storage through qet.storage.
+    // Products first: the RTN call reads a weight that is not a constant
+    // through qet.storage, which may be an external one.
     if (failed(lowerQMatmuls(module, symbols)) ||
         failed(lowerExternalStorage(module, symbols)))
       return signalPassFailure();
-    // Packed constants whose products now read their bytes directly.
+    // Packed constants left without uses (their products now read the
+    // bytes directly, or the container).
     module.walk([](Operation *op) {
       if (isa<ExternalConstantOp, ConstantOp>(op) && op->use_empty())
         op->erase();

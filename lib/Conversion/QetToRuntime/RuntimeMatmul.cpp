@@ -67,6 +67,13 @@ LogicalResult lowerOne(QMatmulOp op, RuntimeSymbols &symbols) {
                           << type.getScheme()
                           << " weights from a container; run qet-externalize "
                              "first";
+  if (!op.getInput().getType().hasStaticShape() ||
+      !op.getType().hasStaticShape())
+    return op.emitError() << "convert-qet-to-runtime: qet.qmatmul needs "
+                             "static shapes";
+  if (SymbolTable::getNearestSymbolTable(op) != op->getParentOfType<ModuleOp>())
+    return op.emitError() << "convert-qet-to-runtime: products in nested "
+                             "symbol tables are not supported";
   MLIRContext *ctx = op.getContext();
   OpBuilder b(op);
   Location loc = op.getLoc();

@@ -51,18 +51,26 @@ Value RuntimeSymbols::string(OpBuilder &b, Location loc, StringRef text) {
   return memref::CastOp::create(b, loc, bytes, view);
 }
 
-memref::GlobalOp RuntimeSymbols::buffer(Location loc, StringRef file,
-                                        StringRef tensor, StringRef section,
-                                        int64_t size) {
-  memref::GlobalOp &global = buffers[std::make_tuple(
-      file.str(), tensor.str(), section.str(), size)];
-  if (!global) {
+std::pair<memref::GlobalOp, memref::GlobalOp>
+RuntimeSymbols::buffer(Location loc, StringRef file, StringRef tensor,
+                       StringRef section, int64_t size) {
+  auto &globals = buffers[std::make_tuple(file.str(), tensor.str(),
+                                          section.str(), size)];
+  if (!globals.first) {
     OpBuilder top = OpBuilder::atBlockBegin(module.getBody());
-    global = memref::GlobalOp::create(
-        top, loc, ("qet_" + tensor + "_" + section).str(),
-        top.getStringAttr("private"), MemRefType::get({size}, top.getI8Type()),
-        top.getUnitAttr(), /*constant=*/false, top.getI64IntegerAttr(64));
-    symbols.insert(global); // renames to a unique symbol
+    std::string name = ("qet_" + tensor + "_" + section).str();
+    globals.first = memref::GlobalOp::create(
+        top, loc, name, top.getStringAttr("private"),
+        MemRefType::get({size}, top.getI8Type()), top.getUnitAttr(),
+        /*constant=*/false, top.getI64IntegerAttr(64));
+    symbols.insert(globals.first); // renames to a unique symbol
+    auto flagType = MemRefType::get({1}, top.getI8Type());
+    globals.second = memref::GlobalOp::create(
+        top, loc, name + "_loaded", top.getStringAttr("private"), flagType,
+        DenseElementsAttr::get(RankedTensorType::get({1}, top.getI8Type()),
+                               top.getI8IntegerAttr(0)),
+        /*constant=*/false, /*alignment=*/nullptr);
+    symbols.insert(globals.second);
   }
-  return global;
+  return globals;
 }

@@ -17,6 +17,7 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <utility>
 
 namespace mlir::qet {
 
@@ -36,9 +37,11 @@ public:
   Value string(OpBuilder &b, Location loc, StringRef text);
 
   /// The uninitialized buffer of component `section` of tensor `tensor` in
-  /// `file` (the size is part of the key: the runtime checks each).
-  memref::GlobalOp buffer(Location loc, StringRef file, StringRef tensor,
-                          StringRef section, int64_t size);
+  /// `file` (the size is part of the key: the runtime checks each) and its
+  /// zero-initialized one-byte "loaded" flag.
+  std::pair<memref::GlobalOp, memref::GlobalOp>
+  buffer(Location loc, StringRef file, StringRef tensor, StringRef section,
+         int64_t size);
 
 private:
   ModuleOp module;
@@ -47,11 +50,12 @@ private:
   llvm::StringMap<func::FuncOp> functions;
   llvm::StringMap<memref::GlobalOp> strings;
   std::map<std::tuple<std::string, std::string, std::string, int64_t>,
-           memref::GlobalOp>
+           std::pair<memref::GlobalOp, memref::GlobalOp>>
       buffers;
 };
 
-/// qet.storage of qet.external_constant -> buffer filled by qetLoadSection.
+/// qet.storage of qet.external_constant -> buffer filled by qetLoadSection,
+/// loaded once at the entry of each function that reads it.
 LogicalResult lowerExternalStorage(ModuleOp module, RuntimeSymbols &symbols);
 
 /// qet.qmatmul -> qetMatmul (external weights, any scheme) or qetRtnMatmul

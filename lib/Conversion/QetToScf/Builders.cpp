@@ -32,25 +32,38 @@ Value mlir::qet::contraction(
       .getResult(0);
 }
 
-Value mlir::qet::inputF32(OpBuilder &b, Location loc, Value x) {
+Value mlir::qet::convertFloats(OpBuilder &b, Location loc, Value x,
+                               Type element) {
   auto type = cast<RankedTensorType>(x.getType());
-  if (type.getElementType().isF32())
+  Type from = type.getElementType();
+  if (from == element)
     return x;
+  bool widen = from.getIntOrFloatBitWidth() < element.getIntOrFloatBitWidth();
   AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), b.getF32Type());
+  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), element);
   return linalg::GenericOp::create(
              b, loc, init.getType(), ValueRange{x}, ValueRange{init},
              SmallVector<AffineMap>{id, id},
              SmallVector<utils::IteratorType>(type.getRank(),
                                               utils::IteratorType::parallel),
-             [](OpBuilder &nb, Location nl, ValueRange args) {
-               linalg::YieldOp::create(
-                   nb, nl,
-                   ValueRange{arith::ExtFOp::create(nb, nl, nb.getF32Type(),
-                                                    args[0])
-                                  .getResult()});
+             [&](OpBuilder &nb, Location nl, ValueRange args) {
+               Value v =
+                   widen ? arith::ExtFOp::create(nb, nl, element, args[0])
+                               .getResult()
+                         : arith::TruncFOp::create(nb, nl, element, args[0])
+                               .getResult();
+               linalg::YieldOp::create(nb, nl, v);
              })
       .getResult(0);
+}
+
+Value mlir::qet::inputF32(OpBuilder &b, Location loc, Value x) {
+  return convertFloats(b, loc, x, b.getF32Type());
+}
+
+Value mlir::qet::castResult(OpBuilder &b, Location loc, Value y,
+                            RankedTensorType resultType) {
+  return convertFloats(b, loc, y, resultType.getElementType());
 }
 
 Value mlir::qet::packedBytes(OpBuilder &b, Location loc, Value packed,

@@ -43,8 +43,8 @@ struct PqQMatmulLowering : OpRewritePattern<QMatmulOp> {
     if (!pq)
       return failure();
     auto xType = op.getInput().getType();
-    if (!xType.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "dynamic batch");
+    if (!xType.hasStaticShape() || !op.getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     Value packed = op.getWeight();

@@ -30,28 +30,6 @@ namespace mlir::qet {
 using namespace mlir;
 using namespace mlir::qet;
 
-Value mlir::qet::castResult(OpBuilder &b, Location loc, Value y,
-                            RankedTensorType resultType) {
-  Type element = resultType.getElementType();
-  if (element.isF32())
-    return y;
-  AffineMap id = b.getMultiDimIdentityMap(resultType.getRank());
-  Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(), element);
-  return linalg::GenericOp::create(
-             b, loc, resultType, ValueRange{y}, ValueRange{init},
-             SmallVector<AffineMap>{id, id},
-             SmallVector<utils::IteratorType>(resultType.getRank(),
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               linalg::YieldOp::create(
-                   nb, nl,
-                   ValueRange{
-                       arith::TruncFOp::create(nb, nl, element, args[0])
-                           .getResult()});
-             })
-      .getResult(0);
-}
-
 namespace {
 
 /// y[b, n] = sum_k x[b, k] W[n, k] with W decoded by qet.dequantize.
@@ -63,6 +41,9 @@ struct DecodedQMatmul : OpRewritePattern<QMatmulOp> {
     PackedType type = op.getWeight().getType();
     if (isa<RtnAttr, PqAttr, VqAttr>(type.getScheme()))
       return failure(); // RtnMatmul.cpp, PqMatmul.cpp, VptqMatmul.cpp
+    if (!op.getInput().getType().hasStaticShape() ||
+        !op.getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
     Location loc = op.getLoc();
     op.emitRemark() << "convert-qet-to-scf: no fused kernel for "
                     << type.getScheme()
@@ -87,16 +68,17 @@ struct DecodedQMatmul : OpRewritePattern<QMatmulOp> {
         utils::IteratorType::reduction};
     Value y =
         linalg::GenericOp::create(
-            rewriter, loc, init.getType(), ValueRange{op.getInput(), w},
+            rewriter, loc, init.getType(),
+            ValueRange{inputF32(rewriter, loc, op.getInput()), w},
             ValueRange{init}, maps, iterators,
             [&](OpBuilder &nb, Location nl, ValueRange args) {
-              auto widen = [&](Value v) -> Value {
-                return v.getType().isF32()
-                           ? v
-                           : arith::ExtFOp::create(nb, nl, f32, v).getResult();
-              };
-              Value product = arith::MulFOp::create(nb, nl, widen(args[0]),
-                                                    widen(args[1]));
+              // The weight's element type is f16, bf16 or f32.
+              Value weight =
+                  args[1].getType().isF32()
+                      ? args[1]
+                      : arith::ExtFOp::create(nb, nl, f32, args[1]).getResult();
+              Value product =
+                  arith::MulFOp::create(nb, nl, args[0], weight);
               linalg::YieldOp::create(
                   nb, nl,
                   ValueRange{

@@ -29,7 +29,10 @@ Value contraction(
     ArrayRef<utils::IteratorType> iterators,
     function_ref<Value(OpBuilder &, Location, ValueRange, ValueRange)> body);
 
-/// `x` widened to f32 (element-wise), unless it is f32 already.
+/// `x` with `element` elements (element-wise extf/truncf; `x` when equal).
+Value convertFloats(OpBuilder &b, Location loc, Value x, Type element);
+
+/// `x` as f32 (convertFloats).
 Value inputF32(OpBuilder &b, Location loc, Value x);
 
 /// Float component `component` of `packed`, stored as `stored` (null: the

@@ -221,7 +221,7 @@ Value vectorProduct(OpBuilder &b, Location loc, Value x, Value packed,
   Value padFloat = f32(b, loc, 0.0f);
   Value c0 = index(b, loc, 0), c1 = index(b, loc, 1);
 
-  // Codes of 16 bytes as two vector<16xf32>: low and high nibbles (signed
+  // A block of code bytes as two f32 vectors: low and high nibbles (signed
   // two's complement nibbles when symmetric).
   auto nibbles = [&](OpBuilder &nb, Location nl, Value bytes) {
     Value lo, hi;
@@ -361,8 +361,8 @@ struct RtnQMatmulLowering : OpRewritePattern<QMatmulOp> {
     if (!rtn)
       return failure();
     auto xType = op.getInput().getType();
-    if (!xType.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "dynamic batch");
+    if (!xType.hasStaticShape() || !op.getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
     Location loc = op.getLoc();
     RtnStorage storage = readStorage(rewriter, loc, op.getWeight());
     Value x = inputF32(rewriter, loc, op.getInput());

@@ -41,8 +41,8 @@ struct VptqQMatmulLowering : OpRewritePattern<QMatmulOp> {
     if (!vq)
       return failure();
     auto xType = op.getInput().getType();
-    if (!xType.hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "dynamic batch");
+    if (!xType.hasStaticShape() || !op.getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     Value packed = op.getWeight();

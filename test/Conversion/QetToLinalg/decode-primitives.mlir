@@ -24,7 +24,8 @@ func.func @bit_unpack(%b: tensor<12xi8>) -> tensor<4x8xi8> {
 // CHECK: arith.divui %{{.*}}, %c4
 // CHECK: arith.remui %{{.*}}, %c4
 // CHECK: %[[CODE:.*]] = tensor.extract %{{.*}}[%{{.*}}, %{{.*}}] : tensor<4x2xi32>
-// CHECK: %[[K:.*]] = arith.index_castui %[[CODE]] : i32 to index
+// CHECK: %[[RAW:.*]] = arith.index_castui %[[CODE]] : i32 to index
+// CHECK: %[[K:.*]] = arith.minui %[[RAW]], %c15 : index
 // CHECK: tensor.extract %{{.*}}[%{{.*}}, %[[K]], %{{.*}}] : tensor<2x16x4xf32>
 func.func @vq_decode(%c: tensor<4x2xi32>, %b: tensor<2x16x4xf32>) -> tensor<4x8xf32> {
   %x = qet.vq_decode %c, %b : tensor<4x2xi32>, tensor<2x16x4xf32> -> tensor<4x8xf32>
@@ -33,7 +34,6 @@ func.func @vq_decode(%c: tensor<4x2xi32>, %b: tensor<2x16x4xf32>) -> tensor<4x8x
 
 // -----
 
-// One generic per layer, the last layer (blocks of width 4) undone first.
 // 2-D bytes: row i of the result reads row i of the bytes.
 // CHECK-LABEL: func.func @bit_unpack_rows
 // CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<3x5xi32>)
@@ -52,6 +52,7 @@ func.func @vq_decode_shared(%c: tensor<4x3xi32>, %b: tensor<1x16x4xf32>) -> tens
   return %x : tensor<4x12xf32>
 }
 
+// One generic per layer, the last layer (blocks of width 4) undone first.
 // CHECK-LABEL: func.func @unswap_tree
 // CHECK: linalg.generic
 // CHECK: arith.divui %{{.*}}, %c4

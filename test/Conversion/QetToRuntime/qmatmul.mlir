@@ -29,7 +29,8 @@ func.func @external(%x: tensor<2x16xf16>) -> tensor<2x8xf16> {
 // CHECK: %[[CODES:.*]] = arith.constant dense<17> : tensor<24xi8>
 // CHECK: bufferization.to_buffer %[[CODES]] read_only
 // CHECK: %[[NONE:.*]] = memref.alloca() : memref<0xi8>
-// CHECK: call @qetRtnMatmul(%{{.*}}, %{{.*}}, %{{.*}}, %c4_i64, %c16_i64, %c3_i64, %c16_i64_{{[0-9]+}}, %{{.*}}, %{{.*}})
+// CHECK: %[[ZEROS:.*]] = memref.cast %[[NONE]] : memref<0xi8> to memref<?xi8>
+// CHECK: call @qetRtnMatmul(%{{.*}}, %{{.*}}, %[[ZEROS]], %c4_i64, %c16_i64, %c3_i64, %c16_i64_{{[0-9]+}}, %{{.*}}, %{{.*}})
 // CHECK-NOT: qet.
 !rtn = !qet.packed<4x16xf32, #qet.rtn<bits = 3, group = 16, symmetric = true>>
 func.func @rtn(%x: tensor<1x16xf32>) -> tensor<1x4xf32> {

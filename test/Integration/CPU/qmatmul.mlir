@@ -21,6 +21,12 @@
 // DEFINE: | FileCheck %s --check-prefix=%{prefix}
 //
 // RUN: rm -rf %t && mkdir -p %t && cd %t
+// The three products are fused (else both sides would multiply the decoded
+// weight and the comparison could not fail):
+// RUN: qet-opt %s --qet-quantize-weights="%{scheme}" --qet-fuse-dequant \
+// RUN:   2>/dev/null | FileCheck %s --check-prefix=FUSED
+// FUSED-COUNT-3: qet.qmatmul
+// FUSED-NOT: qet.qmatmul
 // RUN: %{check}
 // REDEFINE: %{backend} = runtime
 // RUN: %{check}

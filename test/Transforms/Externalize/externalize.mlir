@@ -9,6 +9,11 @@
 // RUN: qet-opt %s --qet-externalize="file=%t/w.qpk replace=true" -o /dev/null
 // RUN: qet-quantize --inspect %t/w.qpk | FileCheck %s --check-prefix=INSPECT
 
+// Externalizing again into the file the module already reads is an error.
+// RUN: qet-opt %s --qet-externalize="file=%t/w.qpk replace=true" 2>/dev/null \
+// RUN: | not qet-opt --qet-externalize="file=%t/w.qpk replace=true" 2>&1 \
+// RUN: | FileCheck %s --check-prefix=REREAD
+
 // RUN: not qet-opt %s --qet-externalize 2>&1 | FileCheck %s --check-prefix=NOFILE
 // RUN: not qet-opt %s --qet-externalize=file=%t/no-such-dir/w.qpk 2>&1 | FileCheck %s --check-prefix=NODIR
 
@@ -33,6 +38,7 @@
 // INSPECT: checksums ok
 
 // EXISTS: error: qet-externalize: {{.*}}w.qpk{{.*}}exists
+// REREAD: error: qet-externalize: the module already reads '{{.*}}w.qpk'; write the new weights to another file
 // NOFILE: error: qet-externalize: the option file=PATH is required
 // NODIR: error: qet-externalize: {{.*}}no-such-dir
 

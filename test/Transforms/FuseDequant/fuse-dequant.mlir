@@ -46,8 +46,8 @@ func.func @matvec(%x: tensor<32xf32>, %p: !rtn) -> tensor<8xf32> {
   return %y : tensor<8xf32>
 }
 
-// Not a product of a decoded weight (the dense weight is the left operand
-// of a plain matmul, or is used elsewhere too): unchanged.
+// The decoded matrix as the left operand of a plain matmul is not a weight
+// operand: unchanged.
 // CHECK-LABEL: func.func @not_a_weight
 // CHECK: qet.dequantize
 // CHECK: linalg.matmul

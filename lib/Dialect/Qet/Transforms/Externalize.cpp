@@ -47,6 +47,17 @@ struct ExternalizePass
           << "qet-externalize: the option file=PATH is required";
       return signalPassFailure();
     }
+    // Rewriting a container the module already reads would break those
+    // references (the new tensors are numbered from w0 again).
+    WalkResult taken = module.walk([&](ExternalConstantOp op) {
+      if (op.getFile() != file)
+        return WalkResult::advance();
+      op.emitError() << "qet-externalize: the module already reads '" << file
+                     << "'; write the new weights to another file";
+      return WalkResult::interrupt();
+    });
+    if (taken.wasInterrupted())
+      return signalPassFailure();
     SmallVector<ConstantOp> constants;
     module.walk([&](ConstantOp op) { constants.push_back(op); });
     if (constants.empty()) {

@@ -49,10 +49,11 @@ def Qet_ExternalConstantOp : Qet_Op<"external_constant", [Pure]> {
   let description = [{
     The packed matrix is tensor `tensor` of the container `file` (written by
     `qet-externalize` or `qet-quantize -o`); its components are that
-    tensor's sections. Generated code maps the file through the runtime
-    library the first time a component is read (`convert-qet-to-runtime`),
-    so weights never sit in IR text or object files. A relative `file` is
-    resolved against the working directory of the running program.
+    tensor's sections. Generated code loads them through the runtime
+    library into uninitialized buffers the first time they are read
+    (`convert-qet-to-runtime`), so weights never sit in IR text or object
+    files. A relative `file` is resolved against the working directory of
+    the running program.
 
     ```mlir
     %w = qet.external_constant "weights.qpk"["w0"]

@@ -109,8 +109,9 @@ def QetExternalize : Pass<"qet-externalize", "::mlir::ModuleOp"> {
     and parameters, so `qet-quantize --inspect` and the runtime's
     `qet_tensor_lookup` read it, and replaces it by
     `qet.external_constant "file"["wN"]`. The module then holds no weight
-    bytes; `convert-qet-to-runtime` makes the generated code map the file
-    through the runtime library when it first reads a component.
+    bytes; `convert-qet-to-runtime` makes the generated code load each
+    component through the runtime library when it is first read. A module
+    that already reads `file` is an error (its tensors would be renumbered).
 
     The file is written atomically. An existing file is an error unless
     `replace` is set; on any error the IR and the file system are left as
