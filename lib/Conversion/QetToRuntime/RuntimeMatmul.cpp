@@ -13,6 +13,7 @@
 #include "RuntimeSymbols.h"
 
 #include "qet/Dialect/Qet/IR/QetOps.h"
+#include "qet/Dialect/Qet/Utils/ElementwiseBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
@@ -23,31 +24,6 @@ using namespace mlir;
 using namespace mlir::qet;
 
 namespace {
-
-/// `x` with `element` elements (extf / truncf, element-wise).
-Value convertElements(OpBuilder &b, Location loc, Value x, Type element) {
-  auto type = cast<RankedTensorType>(x.getType());
-  Type from = type.getElementType();
-  if (from == element)
-    return x;
-  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), element);
-  bool widen = from.getIntOrFloatBitWidth() < element.getIntOrFloatBitWidth();
-  return linalg::GenericOp::create(
-             b, loc, init.getType(), ValueRange{x}, ValueRange{init},
-             SmallVector<AffineMap>{id, id},
-             SmallVector<utils::IteratorType>(type.getRank(),
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value v =
-                   widen ? arith::ExtFOp::create(nb, nl, element, args[0])
-                               .getResult()
-                         : arith::TruncFOp::create(nb, nl, element, args[0])
-                               .getResult();
-               linalg::YieldOp::create(nb, nl, v);
-             })
-      .getResult(0);
-}
 
 /// A read-only memref<?x...> view of tensor `t` for a runtime call.
 Value callBuffer(OpBuilder &b, Location loc, Value t, MemRefType dynamic) {
@@ -79,7 +55,7 @@ LogicalResult lowerOne(QMatmulOp op, RuntimeSymbols &symbols) {
   Location loc = op.getLoc();
   Type f32 = b.getF32Type();
   MemRefType bytes = symbols.bytesType(), matrix = symbols.matrixType();
-  Value x = convertElements(b, loc, op.getInput(), f32);
+  Value x = convertFloats(b, loc, op.getInput(), f32);
   RankedTensorType resultType = op.getType();
   auto yType = MemRefType::get(resultType.getShape(), f32);
   Value y = memref::AllocOp::create(b, loc, yType);
@@ -139,7 +115,7 @@ LogicalResult lowerOne(QMatmulOp op, RuntimeSymbols &symbols) {
       b, loc, RankedTensorType::get(resultType.getShape(), f32), y,
       /*restrict=*/true, /*writable=*/true);
   op.getResult().replaceAllUsesWith(
-      convertElements(b, loc, result, resultType.getElementType()));
+      convertFloats(b, loc, result, resultType.getElementType()));
   op.erase();
   return success();
 }

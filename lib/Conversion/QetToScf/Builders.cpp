@@ -3,6 +3,7 @@
 #include "QetToScfPatterns.h"
 
 #include "qet/Dialect/Qet/IR/QetOps.h"
+#include "qet/Dialect/Qet/Utils/ElementwiseBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -28,31 +29,6 @@ Value mlir::qet::contraction(
                for (unsigned d = 0; d < iterators.size(); ++d)
                  idx.push_back(linalg::IndexOp::create(nb, nl, d));
                linalg::YieldOp::create(nb, nl, body(nb, nl, args, idx));
-             })
-      .getResult(0);
-}
-
-Value mlir::qet::convertFloats(OpBuilder &b, Location loc, Value x,
-                               Type element) {
-  auto type = cast<RankedTensorType>(x.getType());
-  Type from = type.getElementType();
-  if (from == element)
-    return x;
-  bool widen = from.getIntOrFloatBitWidth() < element.getIntOrFloatBitWidth();
-  AffineMap id = b.getMultiDimIdentityMap(type.getRank());
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(), element);
-  return linalg::GenericOp::create(
-             b, loc, init.getType(), ValueRange{x}, ValueRange{init},
-             SmallVector<AffineMap>{id, id},
-             SmallVector<utils::IteratorType>(type.getRank(),
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value v =
-                   widen ? arith::ExtFOp::create(nb, nl, element, args[0])
-                               .getResult()
-                         : arith::TruncFOp::create(nb, nl, element, args[0])
-                               .getResult();
-               linalg::YieldOp::create(nb, nl, v);
              })
       .getResult(0);
 }
@@ -90,18 +66,11 @@ Value mlir::qet::packedFloats(OpBuilder &b, Location loc, Value packed,
   auto fieldsType = RankedTensorType::get(shape, b.getIntegerType(width));
   Value fields = BitUnpackOp::create(b, loc, fieldsType, raw,
                                      b.getI64IntegerAttr(width), UnitAttr());
-  AffineMap id = b.getMultiDimIdentityMap(shape.size());
-  Value init = tensor::EmptyOp::create(b, loc, shape, b.getF32Type());
-  return linalg::GenericOp::create(
-             b, loc, init.getType(), ValueRange{fields}, ValueRange{init},
-             SmallVector<AffineMap>{id, id},
-             SmallVector<utils::IteratorType>(shape.size(),
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value f = arith::BitcastOp::create(nb, nl, stored, args[0]);
-               if (!stored.isF32())
-                 f = arith::ExtFOp::create(nb, nl, nb.getF32Type(), f);
-               linalg::YieldOp::create(nb, nl, f);
-             })
-      .getResult(0);
+  return mapElements(b, loc, fields, b.getF32Type(),
+                     [&](OpBuilder &nb, Location nl, Value v) -> Value {
+                       Value f = arith::BitcastOp::create(nb, nl, stored, v);
+                       if (stored.isF32())
+                         return f;
+                       return arith::ExtFOp::create(nb, nl, nb.getF32Type(), f);
+                     });
 }

@@ -33,18 +33,13 @@ const StorageComponent &findComponent(ArrayRef<StorageComponent> components,
   llvm_unreachable("component not in the scheme's layout");
 }
 
-struct PqQMatmulLowering : OpRewritePattern<QMatmulOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct PqQMatmulLowering : QMatmulLowering<PqAttr> {
+  using QMatmulLowering::QMatmulLowering;
 
-  LogicalResult matchAndRewrite(QMatmulOp op,
-                                PatternRewriter &rewriter) const override {
+  Value build(PatternRewriter &rewriter, QMatmulOp op, PqAttr pq,
+              Value x) const override {
     PackedType type = op.getWeight().getType();
-    auto pq = dyn_cast<PqAttr>(type.getScheme());
-    if (!pq)
-      return failure();
     auto xType = op.getInput().getType();
-    if (!xType.hasStaticShape() || !op.getType().hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "dynamic shapes");
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     Value packed = op.getWeight();
@@ -53,7 +48,6 @@ struct PqQMatmulLowering : OpRewritePattern<QMatmulOp> {
     int64_t m = static_cast<int64_t>(pq.getSubspaces()),
             k = static_cast<int64_t>(pq.getCentroids()), sub = cols / m;
     SmallVector<StorageComponent> components = type.getComponents();
-    Value x = inputF32(rewriter, loc, op.getInput());
 
     auto reduceLast = [&](int64_t parallel) {
       SmallVector<utils::IteratorType> it(parallel,
@@ -142,8 +136,7 @@ struct PqQMatmulLowering : OpRewritePattern<QMatmulOp> {
               });
           return loop.getResult(0);
         });
-    rewriter.replaceOp(op, castResult(rewriter, loc, y, op.getType()));
-    return success();
+    return y;
   }
 };
 

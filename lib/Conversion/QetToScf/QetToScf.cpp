@@ -51,12 +51,6 @@ struct DecodedQMatmul : OpRewritePattern<QMatmulOp> {
     Value w = DequantizeOp::create(rewriter, loc, type.getTensorType(),
                                    op.getWeight());
     RankedTensorType resultType = op.getType();
-    Type f32 = rewriter.getF32Type();
-    Value init = tensor::EmptyOp::create(rewriter, loc, resultType.getShape(),
-                                         f32);
-    Value zero = arith::ConstantOp::create(rewriter, loc,
-                                           rewriter.getF32FloatAttr(0.0f));
-    init = linalg::FillOp::create(rewriter, loc, zero, init).getResult(0);
     MLIRContext *ctx = rewriter.getContext();
     AffineExpr b, n, k;
     bindDims(ctx, b, n, k);
@@ -66,26 +60,19 @@ struct DecodedQMatmul : OpRewritePattern<QMatmulOp> {
     SmallVector<utils::IteratorType> iterators = {
         utils::IteratorType::parallel, utils::IteratorType::parallel,
         utils::IteratorType::reduction};
-    Value y =
-        linalg::GenericOp::create(
-            rewriter, loc, init.getType(),
-            ValueRange{inputF32(rewriter, loc, op.getInput()), w},
-            ValueRange{init}, maps, iterators,
-            [&](OpBuilder &nb, Location nl, ValueRange args) {
-              // The weight's element type is f16, bf16 or f32.
-              Value weight =
-                  args[1].getType().isF32()
-                      ? args[1]
-                      : arith::ExtFOp::create(nb, nl, f32, args[1]).getResult();
-              Value product =
-                  arith::MulFOp::create(nb, nl, args[0], weight);
-              linalg::YieldOp::create(
-                  nb, nl,
-                  ValueRange{
-                      arith::AddFOp::create(nb, nl, args[2], product)
-                          .getResult()});
-            })
-            .getResult(0);
+    Value y = contraction(
+        rewriter, loc, resultType.getShape(), maps,
+        ValueRange{inputF32(rewriter, loc, op.getInput()), w}, iterators,
+        [](OpBuilder &nb, Location nl, ValueRange args, ValueRange) -> Value {
+          // The weight's element type is f16, bf16 or f32.
+          Value weight = args[1].getType().isF32()
+                             ? args[1]
+                             : arith::ExtFOp::create(nb, nl, nb.getF32Type(),
+                                                     args[1])
+                                   .getResult();
+          Value product = arith::MulFOp::create(nb, nl, args[0], weight);
+          return arith::AddFOp::create(nb, nl, args[2], product);
+        });
     rewriter.replaceOp(op, castResult(rewriter, loc, y, resultType));
     return success();
   }

@@ -2,6 +2,8 @@
 #ifndef QET_LIB_CONVERSION_QETTOSCF_QETTOSCFPATTERNS_H
 #define QET_LIB_CONVERSION_QETTOSCF_QETTOSCFPATTERNS_H
 
+#include "qet/Dialect/Qet/IR/QetOps.h"
+
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
@@ -29,9 +31,6 @@ Value contraction(
     ArrayRef<utils::IteratorType> iterators,
     function_ref<Value(OpBuilder &, Location, ValueRange, ValueRange)> body);
 
-/// `x` with `element` elements (element-wise extf/truncf; `x` when equal).
-Value convertFloats(OpBuilder &b, Location loc, Value x, Type element);
-
 /// `x` as f32 (convertFloats).
 Value inputF32(OpBuilder &b, Location loc, Value x);
 
@@ -48,6 +47,31 @@ Value packedBytes(OpBuilder &b, Location loc, Value packed,
 /// The f32 product `y` as `resultType` (element-wise truncation if needed).
 Value castResult(OpBuilder &b, Location loc, Value y,
                  RankedTensorType resultType);
+
+/// A fused lowering of qet.qmatmul for weights packed with `Scheme`, on
+/// static shapes: build() returns the f32 product of the f32 input.
+template <typename Scheme>
+struct QMatmulLowering : OpRewritePattern<QMatmulOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(QMatmulOp op,
+                                PatternRewriter &rewriter) const final {
+    auto scheme = dyn_cast<Scheme>(op.getWeight().getType().getScheme());
+    if (!scheme)
+      return failure();
+    if (!op.getInput().getType().hasStaticShape() ||
+        !op.getType().hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "dynamic shapes");
+    Location loc = op.getLoc();
+    Value y = build(rewriter, op, scheme,
+                    inputF32(rewriter, loc, op.getInput()));
+    rewriter.replaceOp(op, castResult(rewriter, loc, y, op.getType()));
+    return success();
+  }
+
+  virtual Value build(PatternRewriter &rewriter, QMatmulOp op, Scheme scheme,
+                      Value x) const = 0;
+};
 
 } // namespace mlir::qet
 

@@ -351,27 +351,19 @@ Value vectorProduct(OpBuilder &b, Location loc, Value x, Value packed,
   return rows.getResult(0);
 }
 
-struct RtnQMatmulLowering : OpRewritePattern<QMatmulOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct RtnQMatmulLowering : QMatmulLowering<RtnAttr> {
+  using QMatmulLowering::QMatmulLowering;
 
-  LogicalResult matchAndRewrite(QMatmulOp op,
-                                PatternRewriter &rewriter) const override {
+  Value build(PatternRewriter &rewriter, QMatmulOp op, RtnAttr rtn,
+              Value x) const override {
     PackedType type = op.getWeight().getType();
-    auto rtn = dyn_cast<RtnAttr>(type.getScheme());
-    if (!rtn)
-      return failure();
-    auto xType = op.getInput().getType();
-    if (!xType.hasStaticShape() || !op.getType().hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "dynamic shapes");
     Location loc = op.getLoc();
     RtnStorage storage = readStorage(rewriter, loc, op.getWeight());
-    Value x = inputF32(rewriter, loc, op.getInput());
     int64_t k = type.getCols(), group = static_cast<int64_t>(rtn.getGroup());
     bool vectorized = rtn.getBits() == 4 && group % 32 == 0 && k % group == 0;
-    Value y = vectorized ? vectorProduct(rewriter, loc, x, op.getWeight(), storage)
-                         : genericProduct(rewriter, loc, x, op.getWeight(), storage);
-    rewriter.replaceOp(op, castResult(rewriter, loc, y, op.getType()));
-    return success();
+    return vectorized
+               ? vectorProduct(rewriter, loc, x, op.getWeight(), storage)
+               : genericProduct(rewriter, loc, x, op.getWeight(), storage);
   }
 };
 

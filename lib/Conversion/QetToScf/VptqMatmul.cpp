@@ -31,18 +31,13 @@ int64_t wordBits(int64_t fields, int64_t bits) {
   return 32 * ((fields * bits + 31) / 32);
 }
 
-struct VptqQMatmulLowering : OpRewritePattern<QMatmulOp> {
-  using OpRewritePattern::OpRewritePattern;
+struct VptqQMatmulLowering : QMatmulLowering<VqAttr> {
+  using QMatmulLowering::QMatmulLowering;
 
-  LogicalResult matchAndRewrite(QMatmulOp op,
-                                PatternRewriter &rewriter) const override {
+  Value build(PatternRewriter &rewriter, QMatmulOp op, VqAttr vq,
+              Value x) const override {
     PackedType type = op.getWeight().getType();
-    auto vq = dyn_cast<VqAttr>(type.getScheme());
-    if (!vq)
-      return failure();
     auto xType = op.getInput().getType();
-    if (!xType.hasStaticShape() || !op.getType().hasStaticShape())
-      return rewriter.notifyMatchFailure(op, "dynamic shapes");
     Location loc = op.getLoc();
     MLIRContext *ctx = rewriter.getContext();
     Value packed = op.getWeight();
@@ -55,7 +50,6 @@ struct VptqQMatmulLowering : OpRewritePattern<QMatmulOp> {
             o = static_cast<int64_t>(vq.getOutlierColumns()),
             vo = vq.getOutlierVector(), ob = vq.getOutlierBits();
     int64_t vectorRows = (rows + v - 1) / v;
-    Value x = inputF32(rewriter, loc, op.getInput());
 
     // xs[b, p] = x[b, perm[p]] (* s[perm[p]]).
     Value perm, scale, bias;
@@ -136,6 +130,17 @@ struct VptqQMatmulLowering : OpRewritePattern<QMatmulOp> {
           Value r = arith::DivUIOp::create(nb, nl, row, c(nb, nl, v));
           Value e = arith::RemUIOp::create(nb, nl, row, c(nb, nl, v));
           Value acc = args[0];
+          // Yields sum + xs[item, p] * w from a column loop's body.
+          auto accumulate = [&](OpBuilder &lb, Location ll, Value sum, Value p,
+                                Value w) {
+            Value xp =
+                tensor::ExtractOp::create(lb, ll, xs, ValueRange{item, p});
+            scf::YieldOp::create(
+                lb, ll,
+                ValueRange{arith::AddFOp::create(
+                               lb, ll, sum, arith::MulFOp::create(lb, ll, xp, w))
+                               .getResult()});
+          };
           // Main (+ residual) columns, group by group.
           for (int64_t g = 0; g < groups; ++g) {
             // Bit offset of index row (g, r): rows start on 32-bit words.
@@ -180,11 +185,7 @@ struct VptqQMatmulLowering : OpRewritePattern<QMatmulOp> {
                             ValueRange{gIndex, bitsOf(ib, rb), e}));
                   Value p = arith::AddIOp::create(lb, ll, col,
                                                   c(lb, ll, o + g * gs));
-                  Value xp = tensor::ExtractOp::create(lb, ll, xs,
-                                                       ValueRange{item, p});
-                  Value next = arith::AddFOp::create(
-                      lb, ll, sum[0], arith::MulFOp::create(lb, ll, xp, w));
-                  scf::YieldOp::create(lb, ll, next);
+                  accumulate(lb, ll, sum[0], p, w);
                 });
             acc = loop.getResult(0);
           }
@@ -207,11 +208,7 @@ struct VptqQMatmulLowering : OpRewritePattern<QMatmulOp> {
                       lb, ll, lb.getIndexType(), field);
                   Value w = tensor::ExtractOp::create(
                       lb, ll, outliers, ValueRange{c(lb, ll, 0), k, eo});
-                  Value xp = tensor::ExtractOp::create(lb, ll, xs,
-                                                       ValueRange{item, p});
-                  Value next = arith::AddFOp::create(
-                      lb, ll, sum[0], arith::MulFOp::create(lb, ll, xp, w));
-                  scf::YieldOp::create(lb, ll, next);
+                  accumulate(lb, ll, sum[0], p, w);
                 });
             acc = loop.getResult(0);
           }
@@ -220,8 +217,7 @@ struct VptqQMatmulLowering : OpRewritePattern<QMatmulOp> {
                 nb, nl, acc, tensor::ExtractOp::create(nb, nl, beta, item));
           return acc;
         });
-    rewriter.replaceOp(op, castResult(rewriter, loc, y, op.getType()));
-    return success();
+    return y;
   }
 };
 

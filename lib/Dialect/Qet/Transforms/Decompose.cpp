@@ -9,6 +9,7 @@
 
 #include "qet/Dialect/Qet/IR/QetOps.h"
 #include "qet/Dialect/Qet/Transforms/Passes.h"
+#include "qet/Dialect/Qet/Utils/ElementwiseBuilders.h"
 #include "qet/Quantizer/Lopq.h"
 #include "qet/Quantizer/Qet.h"
 
@@ -28,25 +29,6 @@ using namespace mlir;
 using namespace mlir::qet;
 
 namespace {
-
-/// An element-wise linalg.generic mapping `input` to `element` with `fn`
-/// (bufferizes, unlike arith ops on whole tensors).
-Value mapElements(OpBuilder &b, Location loc, Value input, Type element,
-                  function_ref<Value(OpBuilder &, Location, Value)> fn) {
-  auto inputType = cast<RankedTensorType>(input.getType());
-  auto resultType = RankedTensorType::get(inputType.getShape(), element);
-  Value init = tensor::EmptyOp::create(b, loc, inputType.getShape(), element);
-  AffineMap id = b.getMultiDimIdentityMap(inputType.getRank());
-  return linalg::GenericOp::create(
-             b, loc, resultType, ValueRange{input}, ValueRange{init},
-             SmallVector<AffineMap>{id, id},
-             SmallVector<utils::IteratorType>(inputType.getRank(),
-                                              utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location nl, ValueRange args) {
-               linalg::YieldOp::create(nb, nl, fn(nb, nl, args[0]));
-             })
-      .getResult(0);
-}
 
 /// Raw float bits (an integer tensor) as `floatType`, widened to f32 when
 /// `widen` is set.
@@ -435,12 +417,7 @@ public:
 
   /// Converts the f32 reconstruction to the requested result type.
   Value finish(Value x, RankedTensorType resultType) {
-    Type element = resultType.getElementType();
-    if (element.isF32())
-      return x;
-    return mapElements(b, loc, x, element, [&](OpBuilder &nb, Location nl, Value v) {
-      return arith::TruncFOp::create(nb, nl, element, v).getResult();
-    });
+    return convertFloats(b, loc, x, resultType.getElementType());
   }
 
   PatternRewriter &b;
