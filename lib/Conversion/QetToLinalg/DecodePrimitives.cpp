@@ -10,6 +10,7 @@
 #include "qet/Conversion/QetToLinalg/QetToLinalg.h"
 
 #include "qet/Dialect/Qet/IR/QetOps.h"
+#include "qet/Dialect/Qet/Utils/ElementwiseBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -20,25 +21,6 @@ using namespace mlir;
 using namespace mlir::qet;
 
 namespace {
-
-/// A linalg.generic writing every element of `type` from its indices only.
-Value generate(OpBuilder &b, Location loc, RankedTensorType type,
-               function_ref<Value(OpBuilder &, Location, ArrayRef<Value>)> body) {
-  Value init = tensor::EmptyOp::create(b, loc, type.getShape(),
-                                       type.getElementType());
-  unsigned rank = type.getRank();
-  return linalg::GenericOp::create(
-             b, loc, type, ValueRange{}, ValueRange{init},
-             SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank)},
-             SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
-             [&](OpBuilder &nb, Location nl, ValueRange) {
-               SmallVector<Value> indices;
-               for (unsigned d = 0; d < rank; ++d)
-                 indices.push_back(linalg::IndexOp::create(nb, nl, d));
-               linalg::YieldOp::create(nb, nl, body(nb, nl, indices));
-             })
-      .getResult(0);
-}
 
 Value indexConstant(OpBuilder &b, Location loc, int64_t value) {
   return arith::ConstantIndexOp::create(b, loc, value);
@@ -104,7 +86,7 @@ struct BitUnpackLowering : OpRewritePattern<BitUnpackOp> {
 
     Value result = generate(
         rewriter, op.getLoc(), type,
-        [&](OpBuilder &b, Location loc, ArrayRef<Value> idx) -> Value {
+        [&](OpBuilder &b, Location loc, ValueRange idx) -> Value {
           Value linear = indexConstant(b, loc, 0);
           for (size_t d = perRow ? 1 : 0; d < idx.size(); ++d) {
             linear = arith::MulIOp::create(b, loc, linear,
@@ -133,7 +115,7 @@ struct VqDecodeLowering : OpRewritePattern<VqDecodeOp> {
     Value codes = op.getCodes(), codebooks = op.getCodebooks();
     Value result = generate(
         rewriter, op.getLoc(), op.getResult().getType(),
-        [&](OpBuilder &b, Location loc, ArrayRef<Value> idx) -> Value {
+        [&](OpBuilder &b, Location loc, ValueRange idx) -> Value {
           Value subIndex = indexConstant(b, loc, sub);
           Value s = arith::DivUIOp::create(b, loc, idx[1], subIndex);
           Value e = arith::RemUIOp::create(b, loc, idx[1], subIndex);
@@ -171,7 +153,7 @@ struct UnswapTreeLowering : OpRewritePattern<UnswapTreeOp> {
       Value current = x;
       x = generate(
           rewriter, op.getLoc(), type,
-          [&](OpBuilder &b, Location loc, ArrayRef<Value> idx) -> Value {
+          [&](OpBuilder &b, Location loc, ValueRange idx) -> Value {
             Value r = idx[0], j = idx[1];
             Value w = indexConstant(b, loc, width);
             Value block = arith::DivUIOp::create(b, loc, j, w);

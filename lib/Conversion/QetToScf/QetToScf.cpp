@@ -14,6 +14,7 @@
 #include "QetToScfPatterns.h"
 
 #include "qet/Dialect/Qet/IR/QetOps.h"
+#include "qet/Dialect/Qet/Utils/ElementwiseBuilders.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -50,29 +51,9 @@ struct DecodedQMatmul : OpRewritePattern<QMatmulOp> {
                     << " yet; the weight is decoded, then multiplied";
     Value w = DequantizeOp::create(rewriter, loc, type.getTensorType(),
                                    op.getWeight());
+    Value y = multiplyTransposed(
+        rewriter, loc, inputF32(rewriter, loc, op.getInput()), w);
     RankedTensorType resultType = op.getType();
-    MLIRContext *ctx = rewriter.getContext();
-    AffineExpr b, n, k;
-    bindDims(ctx, b, n, k);
-    SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {b, k}, ctx),
-                                   AffineMap::get(3, 0, {n, k}, ctx),
-                                   AffineMap::get(3, 0, {b, n}, ctx)};
-    SmallVector<utils::IteratorType> iterators = {
-        utils::IteratorType::parallel, utils::IteratorType::parallel,
-        utils::IteratorType::reduction};
-    Value y = contraction(
-        rewriter, loc, resultType.getShape(), maps,
-        ValueRange{inputF32(rewriter, loc, op.getInput()), w}, iterators,
-        [](OpBuilder &nb, Location nl, ValueRange args, ValueRange) -> Value {
-          // The weight's element type is f16, bf16 or f32.
-          Value weight = args[1].getType().isF32()
-                             ? args[1]
-                             : arith::ExtFOp::create(nb, nl, nb.getF32Type(),
-                                                     args[1])
-                                   .getResult();
-          Value product = arith::MulFOp::create(nb, nl, args[0], weight);
-          return arith::AddFOp::create(nb, nl, args[2], product);
-        });
     rewriter.replaceOp(op, castResult(rewriter, loc, y, resultType));
     return success();
   }

@@ -47,11 +47,10 @@ Value halfToF32(OpBuilder &b, Location loc, Value bits16) {
   return arith::ExtFOp::create(b, loc, b.getF32Type(), half);
 }
 
-/// The RTN weight's storage: code bytes, and per-group fp16 scales / zero
-/// points as raw bytes and as N x G i16 tensors (zero points null when
-/// symmetric).
+/// The RTN weight's storage bytes: codes, and per-group fp16 scales and
+/// zero points (null when symmetric).
 struct RtnStorage {
-  Value codes, scales, zeros, scaleBytes, zeroBytes;
+  Value codes, scales, zeros;
   int64_t codeBytes = 0;
 };
 
@@ -71,8 +70,6 @@ Value halfAt(OpBuilder &b, Location loc, Value bytes, Value at) {
 
 RtnStorage readStorage(OpBuilder &b, Location loc, Value packed) {
   auto type = cast<PackedType>(packed.getType());
-  auto rtn = cast<RtnAttr>(type.getScheme());
-  int64_t groups = rtn.getNumGroups(type.getCols());
   RtnStorage s;
   for (const StorageComponent &c : type.getComponents()) {
     auto bytesType = RankedTensorType::get(
@@ -81,15 +78,9 @@ RtnStorage readStorage(OpBuilder &b, Location loc, Value packed) {
     if (c.name == "codes") {
       s.codes = bytes;
       s.codeBytes = bytesType.getDimSize(0);
-      continue;
+    } else {
+      (c.name == "scales" ? s.scales : s.zeros) = bytes;
     }
-    auto metaType =
-        RankedTensorType::get({type.getRows(), groups}, b.getI16Type());
-    Value meta = BitUnpackOp::create(b, loc, metaType, bytes,
-                                     b.getI64IntegerAttr(16), UnitAttr());
-    bool scales = c.name == "scales";
-    (scales ? s.scales : s.zeros) = meta;
-    (scales ? s.scaleBytes : s.zeroBytes) = bytes;
   }
   return s;
 }
@@ -107,12 +98,19 @@ Value genericProduct(OpBuilder &b, Location loc, Value x, Value packed,
   MLIRContext *ctx = b.getContext();
   AffineExpr db, dn, dk;
   bindDims(ctx, db, dn, dk);
-  SmallVector<Value> inputs = {x, s.scales};
+  // Per-group fp16 metadata as N x G i16, indexed by the contraction.
+  auto metaType = RankedTensorType::get({n, rtn.getNumGroups(k)},
+                                        b.getI16Type());
+  auto metadata = [&](Value bytes) -> Value {
+    return BitUnpackOp::create(b, loc, metaType, bytes,
+                               b.getI64IntegerAttr(16), UnitAttr());
+  };
+  SmallVector<Value> inputs = {x, metadata(s.scales)};
   SmallVector<AffineMap> maps = {
       AffineMap::get(3, 0, {db, dk}, ctx),
       AffineMap::get(3, 0, {dn, dk.floorDiv(group)}, ctx)};
   if (s.zeros) {
-    inputs.push_back(s.zeros);
+    inputs.push_back(metadata(s.zeros));
     maps.push_back(maps.back());
   }
   maps.push_back(AffineMap::get(3, 0, {db, dn}, ctx));
@@ -322,14 +320,14 @@ Value vectorProduct(OpBuilder &b, Location loc, Value x, Value packed,
                         arith::MulIOp::create(gb, gl, row,
                                               index(gb, gl, groups)),
                         g);
-                    Value scale = halfAt(gb, gl, s.scaleBytes, meta);
+                    Value scale = halfAt(gb, gl, s.scales, meta);
                     Value scaleVec =
                         vector::BroadcastOp::create(gb, gl, laneVec, scale);
                     Value running = vector::FMAOp::create(
                         gb, gl, scaleVec, lanes, acc[0]);
                     Value offset = acc[1];
                     if (!symmetric) {
-                      Value zero = halfAt(gb, gl, s.zeroBytes, meta);
+                      Value zero = halfAt(gb, gl, s.zeros, meta);
                       Value xsum = tensor::ExtractOp::create(
                           gb, gl, sums, ValueRange{item, g});
                       offset = arith::AddFOp::create(

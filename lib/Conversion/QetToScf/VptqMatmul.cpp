@@ -141,6 +141,16 @@ struct VptqQMatmulLowering : QMatmulLowering<VqAttr> {
                                lb, ll, sum, arith::MulFOp::create(lb, ll, xp, w))
                                .getResult()});
           };
+          // Field `i` of `width` bits in the index row starting at `rowBit`.
+          auto fieldAt = [&](OpBuilder &lb, Location ll, Value bytes,
+                             int64_t last, Value rowBit, Value i,
+                             int64_t width) {
+            Value bit = arith::AddIOp::create(
+                lb, ll, rowBit,
+                arith::MulIOp::create(lb, ll, i, c(lb, ll, width)));
+            return extractBitField(lb, ll, bytes, Value(), bit, width, last,
+                                   lb.getI32Type(), false);
+          };
           // Main (+ residual) columns, group by group.
           for (int64_t g = 0; g < groups; ++g) {
             // Bit offset of index row (g, r): rows start on 32-bit words.
@@ -152,13 +162,8 @@ struct VptqQMatmulLowering : QMatmulLowering<VqAttr> {
                 nb, nl, c(nb, nl, 0), c(nb, nl, gs), c(nb, nl, 1),
                 ValueRange{acc},
                 [&](OpBuilder &lb, Location ll, Value col, ValueRange sum) {
-                  Value bit = arith::AddIOp::create(
-                      lb, ll, rowBit,
-                      arith::MulIOp::create(lb, ll, col,
-                                            c(lb, ll, ib + rb)));
-                  Value field = extractBitField(lb, ll, idxBytes, Value(), bit,
-                                                ib + rb, idxLast,
-                                                lb.getI32Type(), false);
+                  Value field =
+                      fieldAt(lb, ll, idxBytes, idxLast, rowBit, col, ib + rb);
                   auto bitsOf = [&](int64_t shift, int64_t width) -> Value {
                     Type i32 = lb.getI32Type();
                     Value f = shift ? arith::ShRUIOp::create(
@@ -198,12 +203,8 @@ struct VptqQMatmulLowering : QMatmulLowering<VqAttr> {
                 nb, nl, c(nb, nl, 0), c(nb, nl, o), c(nb, nl, 1),
                 ValueRange{acc},
                 [&](OpBuilder &lb, Location ll, Value p, ValueRange sum) {
-                  Value bit = arith::AddIOp::create(
-                      lb, ll, rowBit,
-                      arith::MulIOp::create(lb, ll, p, c(lb, ll, ob)));
-                  Value field = extractBitField(lb, ll, outlierBytes, Value(),
-                                                bit, ob, outlierLast,
-                                                lb.getI32Type(), false);
+                  Value field = fieldAt(lb, ll, outlierBytes, outlierLast,
+                                        rowBit, p, ob);
                   Value k = arith::IndexCastUIOp::create(
                       lb, ll, lb.getIndexType(), field);
                   Value w = tensor::ExtractOp::create(

@@ -111,32 +111,8 @@ public:
 
   /// x * R^T for the d x d rotation stored in `name`.
   Value rotate(Value x, StringRef name) {
-    int64_t rows = cast<RankedTensorType>(x.getType()).getDimSize(0);
     int64_t d = type.getCols();
-    Value r = floats(name, {d, d});
-    auto resultType = RankedTensorType::get({rows, d}, b.getF32Type());
-    Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0.0f));
-    Value init = tensor::EmptyOp::create(b, loc, resultType.getShape(),
-                                         b.getF32Type());
-    init = linalg::FillOp::create(b, loc, zero, init).getResult(0);
-    MLIRContext *ctx = b.getContext();
-    AffineExpr i, j, k;
-    bindDims(ctx, i, j, k);
-    SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {i, k}, ctx),
-                                   AffineMap::get(3, 0, {j, k}, ctx),
-                                   AffineMap::get(3, 0, {i, j}, ctx)};
-    SmallVector<utils::IteratorType> iterators = {
-        utils::IteratorType::parallel, utils::IteratorType::parallel,
-        utils::IteratorType::reduction};
-    return linalg::GenericOp::create(
-               b, loc, resultType, ValueRange{x, r}, ValueRange{init}, maps,
-               iterators,
-               [](OpBuilder &nb, Location nl, ValueRange args) {
-                 Value product = arith::MulFOp::create(nb, nl, args[0], args[1]);
-                 Value sum = arith::AddFOp::create(nb, nl, args[2], product);
-                 linalg::YieldOp::create(nb, nl, sum);
-               })
-        .getResult(0);
+    return multiplyTransposed(b, loc, x, floats(name, {d, d}));
   }
 
   /// Codebook of `centroids` x cols levels on the grid lo + level * step.
@@ -199,20 +175,8 @@ public:
   /// A tensor of `shape` written element by element from its indices.
   Value generate(ArrayRef<int64_t> shape, Type element,
                  function_ref<Value(OpBuilder &, Location, ValueRange)> fn) {
-    auto resultType = RankedTensorType::get(shape, element);
-    Value init = tensor::EmptyOp::create(b, loc, shape, element);
-    return linalg::GenericOp::create(
-               b, loc, resultType, ValueRange{}, ValueRange{init},
-               SmallVector<AffineMap>{b.getMultiDimIdentityMap(shape.size())},
-               SmallVector<utils::IteratorType>(shape.size(),
-                                                utils::IteratorType::parallel),
-               [&](OpBuilder &nb, Location nl, ValueRange) {
-                 SmallVector<Value> idx;
-                 for (unsigned d = 0; d < shape.size(); ++d)
-                   idx.push_back(linalg::IndexOp::create(nb, nl, d));
-                 linalg::YieldOp::create(nb, nl, fn(nb, nl, idx));
-               })
-        .getResult(0);
+    return mlir::qet::generate(b, loc, RankedTensorType::get(shape, element),
+                               fn);
   }
 
   /// An integer tensor element as an index, clamped to [0, bound) so that
