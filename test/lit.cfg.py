@@ -16,7 +16,7 @@ llvm_config.use_default_substitutions()
 llvm_config.with_system_environment(["HOME", "TMP", "TEMP"])
 llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
 
-tools = ["qet-opt", "qet-quantize", "qet-container-fuzzer", "qet-container-seeds",
+tools = ["qet-opt", "qet-quantize", "qet-container-fuzzer", "qet-container-seeds", "qet-mlp-aot",
          "mlir-opt", "mlir-runner", "mlir-translate", "llc", "llvm-size"]
 llvm_config.add_tool_substitutions(tools, [config.qet_tools_dir, config.llvm_tools_dir])
 
