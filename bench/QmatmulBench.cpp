@@ -8,17 +8,24 @@
 //   - OpenBLAS cblas_sgemv / cblas_sgemm on the fp32 W (64 MiB);
 //   - the runtime library's hand-written kernel (qet_rtn_matvec_f32 /
 //     qet_rtn_matmul_f32 on the packed bytes);
-//   - code generated ahead of time from bench/qmatmul-{scf,runtime}.mlir by
-//     qet-cpu-pipeline (backend=scf: convert-qet-to-scf's vector loops;
-//     backend=runtime: a call of the runtime's kernel), reading the weight
-//     from the container the program writes first (qet-externalize's flow);
+//   - code generated ahead of time from bench/qmatmul-*.mlir by
+//     qet-cpu-pipeline (backend=scf: convert-qet-to-scf's vector loops, with
+//     f32 inputs or, activations=i16|i8, inputs quantized per group for
+//     integer multiply-adds; backend=runtime: a call of the runtime's
+//     kernel), reading the weight from the container the program writes
+//     first (qet-externalize's flow);
 //   - a read-bandwidth probe (memchr over 1 GiB) for the fraction of
 //     measured memory bandwidth.
-// Before timing, every generated product (each batch, weight and backend) is
-// checked against the runtime kernel (max |difference| <= 1e-5 * max |y|). The bytes/s counter is the
-// weight's stored bytes (fp32 or packed) per call.
+// Before timing, every generated product (each batch, weight and variant) is
+// checked against the runtime kernel: max |difference| <= 1e-5 max |y| with
+// f32 inputs, 1e-3 (i16) and 5e-2 (i8) with quantized inputs (their exact
+// bound is tested in unittests/Conversion/IntegerInputTest.cpp); the largest
+// deviation seen is reported as the `deviation` counter. The bytes/s counter
+// is the weight's stored bytes (fp32 or packed) per call.
 //
 //===----------------------------------------------------------------------===//
+
+#include "BenchSupport.h"
 
 #include "qet/runtime.h"
 
@@ -33,6 +40,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -40,25 +48,17 @@
 
 extern "C" void openblas_set_num_threads(int);
 
-namespace {
-
-/// A memref<B x K x f32> descriptor as MLIR's C interface takes it.
-struct Matrix2D {
-  float *allocated, *aligned;
-  int64_t offset, sizes[2], strides[2];
-};
-
-} // namespace
+using qet::bench::Matrix2D;
 
 #define QMATMUL(name)                                                          \
-  extern "C" void _mlir_ciface_##name##_w0(Matrix2D *, Matrix2D *);           \
-  extern "C" void _mlir_ciface_##name##_w1(Matrix2D *, Matrix2D *);           \
-  extern "C" void _mlir_ciface_##name##_w2(Matrix2D *, Matrix2D *);           \
-  extern "C" void _mlir_ciface_##name##_w3(Matrix2D *, Matrix2D *);           \
-  extern "C" void _mlir_ciface_##name##_w4(Matrix2D *, Matrix2D *);           \
-  extern "C" void _mlir_ciface_##name##_w5(Matrix2D *, Matrix2D *);           \
-  extern "C" void _mlir_ciface_##name##_w6(Matrix2D *, Matrix2D *);           \
-  extern "C" void _mlir_ciface_##name##_w7(Matrix2D *, Matrix2D *);           \
+  extern "C" void _mlir_ciface_##name##_w0(Matrix2D *, Matrix2D *);            \
+  extern "C" void _mlir_ciface_##name##_w1(Matrix2D *, Matrix2D *);            \
+  extern "C" void _mlir_ciface_##name##_w2(Matrix2D *, Matrix2D *);            \
+  extern "C" void _mlir_ciface_##name##_w3(Matrix2D *, Matrix2D *);            \
+  extern "C" void _mlir_ciface_##name##_w4(Matrix2D *, Matrix2D *);            \
+  extern "C" void _mlir_ciface_##name##_w5(Matrix2D *, Matrix2D *);            \
+  extern "C" void _mlir_ciface_##name##_w6(Matrix2D *, Matrix2D *);            \
+  extern "C" void _mlir_ciface_##name##_w7(Matrix2D *, Matrix2D *);            \
   static void (*const name[8])(Matrix2D *, Matrix2D *) = {                     \
       _mlir_ciface_##name##_w0, _mlir_ciface_##name##_w1,                      \
       _mlir_ciface_##name##_w2, _mlir_ciface_##name##_w3,                      \
@@ -67,6 +67,12 @@ struct Matrix2D {
 QMATMUL(scf_rtn_b1)
 QMATMUL(scf_rtn_b8)
 QMATMUL(scf_rtn_b32)
+QMATMUL(scf_i16_rtn_b1)
+QMATMUL(scf_i16_rtn_b8)
+QMATMUL(scf_i16_rtn_b32)
+QMATMUL(scf_i8_rtn_b1)
+QMATMUL(scf_i8_rtn_b8)
+QMATMUL(scf_i8_rtn_b32)
 QMATMUL(runtime_rtn_b1)
 QMATMUL(runtime_rtn_b8)
 QMATMUL(runtime_rtn_b32)
@@ -90,7 +96,19 @@ struct Setup {
   std::vector<Weight> weights;
   std::vector<float> x; // kMaxBatch x kCols
   uint64_t packedBytes = 0;
+  /// Per generated variant: the largest max |y - y_kernel| / max |y_kernel|.
+  std::map<std::string, double> deviation;
 };
+
+/// Generated variants, their function-name prefix, and the deviation from
+/// the f32 kernel they may show (input quantization: i16 about 2^-16, i8
+/// about 2^-8 of the input's group maximum per term).
+struct Variant {
+  const char *name;
+  double tolerance;
+};
+constexpr Variant kVariants[] = {
+    {"scf", 1e-5}, {"scf_i16", 1e-3}, {"scf_i8", 5e-2}, {"runtime", 1e-5}};
 
 std::vector<uint16_t> halves(const quant::PackedStream &s) {
   std::vector<uint16_t> out(s.count);
@@ -98,18 +116,14 @@ std::vector<uint16_t> halves(const quant::PackedStream &s) {
   return out;
 }
 
-Matrix2D describe(std::vector<float> &data, int64_t batch) {
-  return {data.data(), data.data(), 0, {batch, kCols}, {kCols, 1}};
-}
-
 void runtimeKernel(const Weight &w, const Setup &s, int64_t batch, float *y) {
   const uint8_t *codes = w.rtn.stream("codes").bytes.data();
   qet_status status =
-      batch == 1 ? qet_rtn_matvec_f32(codes, w.scales.data(), w.zeros.data(),
-                                      kRows, kCols, 4, 128, s.x.data(), y)
-                 : qet_rtn_matmul_f32(codes, w.scales.data(), w.zeros.data(),
-                                      kRows, kCols, 4, 128, batch, s.x.data(),
-                                      y);
+      batch == 1
+          ? qet_rtn_matvec_f32(codes, w.scales.data(), w.zeros.data(), kRows,
+                               kCols, 4, 128, s.x.data(), y)
+          : qet_rtn_matmul_f32(codes, w.scales.data(), w.zeros.data(), kRows,
+                               kCols, 4, 128, batch, s.x.data(), y);
   if (status != QET_OK) {
     std::fprintf(stderr, "%s\n", qet_last_error());
     std::exit(1);
@@ -118,15 +132,25 @@ void runtimeKernel(const Weight &w, const Setup &s, int64_t batch, float *y) {
 
 void runGenerated(void (*fn)(Matrix2D *, Matrix2D *), Setup &s, int64_t batch,
                   std::vector<float> &y) {
-  Matrix2D x = describe(s.x, batch), out = describe(y, batch);
+  Matrix2D x = qet::bench::describe(s.x, batch, kCols),
+           out = qet::bench::describe(y, batch, kRows);
   fn(&x, &out);
 }
 
 Generated generated(const std::string &backend, int64_t batch) {
   if (backend == "scf")
     return batch == 1 ? scf_rtn_b1 : batch == 8 ? scf_rtn_b8 : scf_rtn_b32;
-  return batch == 1 ? runtime_rtn_b1
-                    : batch == 8 ? runtime_rtn_b8 : runtime_rtn_b32;
+  if (backend == "scf_i16")
+    return batch == 1   ? scf_i16_rtn_b1
+           : batch == 8 ? scf_i16_rtn_b8
+                        : scf_i16_rtn_b32;
+  if (backend == "scf_i8")
+    return batch == 1   ? scf_i8_rtn_b1
+           : batch == 8 ? scf_i8_rtn_b8
+                        : scf_i8_rtn_b32;
+  return batch == 1   ? runtime_rtn_b1
+         : batch == 8 ? runtime_rtn_b8
+                      : runtime_rtn_b32;
 }
 
 Setup &setup() {
@@ -166,26 +190,30 @@ Setup &setup() {
       std::vector<float> want(batch * kRows), got(batch * kRows);
       for (int i = 0; i < kWeights; ++i) {
         runtimeKernel(d->weights[i], *d, batch, want.data());
-        for (const char *backend : {"scf", "runtime"}) {
-          runGenerated(generated(backend, batch)[i], *d, batch, got);
+        for (const Variant &v : kVariants) {
+          runGenerated(generated(v.name, batch)[i], *d, batch, got);
           double diff = 0, scale = 0;
           for (size_t j = 0; j < want.size(); ++j) {
             diff = std::max(diff, double(std::fabs(got[j] - want[j])));
             scale = std::max(scale, double(std::fabs(want[j])));
           }
-          if (!(diff <= 1e-5 * scale)) {
+          if (!(diff <= v.tolerance * scale)) {
             std::fprintf(stderr,
                          "generated %s batch %lld weight %d differs from the "
                          "runtime kernel: max |diff| %.3g, max |y| %.3g\n",
-                         backend, static_cast<long long>(batch), i, diff,
-                         scale);
+                         v.name, static_cast<long long>(batch), i, diff, scale);
             std::exit(1);
           }
+          double &worst = d->deviation[v.name];
+          worst = std::max(worst, diff / scale);
         }
       }
     }
-    std::fprintf(stderr, "generated products agree with the runtime kernel "
-                         "(max |diff| <= 1e-5 max |y|)\n");
+    for (const Variant &v : kVariants)
+      std::fprintf(stderr,
+                   "generated %s agrees with the runtime kernel: max |diff| "
+                   "%.2g max |y| (allowed %.0e)\n",
+                   v.name, d->deviation[v.name], v.tolerance);
     // Loaded into the generated code's buffers and mapped by the runtime:
     // the file and its folder can go.
     if (::unlink("qmatmul-bench.qpk") != 0 || ::chdir("/") != 0 ||
@@ -240,32 +268,57 @@ void generatedBench(benchmark::State &state, const char *backend) {
     benchmark::DoNotOptimize(y.data());
   }
   state.SetBytesProcessed(int64_t(state.iterations()) * s.packedBytes);
+  state.counters["deviation"] = s.deviation[backend];
 }
 
 void BM_GeneratedScf(benchmark::State &state) { generatedBench(state, "scf"); }
+void BM_GeneratedScfI16(benchmark::State &state) {
+  generatedBench(state, "scf_i16");
+}
+void BM_GeneratedScfI8(benchmark::State &state) {
+  generatedBench(state, "scf_i8");
+}
 void BM_GeneratedRuntime(benchmark::State &state) {
   generatedBench(state, "runtime");
 }
 
-/// Read bandwidth: glibc's vectorized memchr over 1 GiB that holds no match
-/// (a plain read stream; a scalar loop would measure itself instead).
-void BM_ReadBandwidth(benchmark::State &state) {
-  static std::vector<unsigned char> big(size_t{1} << 30, 0);
-  for (auto _ : state)
-    benchmark::DoNotOptimize(std::memchr(big.data(), 1, big.size()));
-  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(big.size()));
-}
-
 } // namespace
 
-BENCHMARK(BM_ReadBandwidth)->UseRealTime()->Unit(benchmark::kMillisecond);
+BENCHMARK(qet::bench::readBandwidth)
+    ->Name("BM_ReadBandwidth")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_Blas)->Arg(1)->Arg(8)->Arg(32)->UseRealTime()->Unit(
     benchmark::kMicrosecond);
-BENCHMARK(BM_RuntimeKernel)->Arg(1)->Arg(8)->Arg(32)->UseRealTime()->Unit(
-    benchmark::kMicrosecond);
-BENCHMARK(BM_GeneratedScf)->Arg(1)->Arg(8)->Arg(32)->UseRealTime()->Unit(
-    benchmark::kMicrosecond);
-BENCHMARK(BM_GeneratedRuntime)->Arg(1)->Arg(8)->Arg(32)->UseRealTime()->Unit(
-    benchmark::kMicrosecond);
+BENCHMARK(BM_RuntimeKernel)
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(32)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GeneratedScf)
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(32)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GeneratedScfI16)
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(32)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GeneratedScfI8)
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(32)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_GeneratedRuntime)
+    ->Arg(1)
+    ->Arg(8)
+    ->Arg(32)
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_MAIN();

@@ -21,7 +21,8 @@ void mlir::qet::buildQetCpuPipeline(OpPassManager &pm,
                                     const CpuPipelineOptions &options) {
   pm.addPass(createQetFuseDequant());
   if (options.backend == CpuBackend::Scf)
-    pm.addPass(createConvertQetToScf());
+    pm.addPass(createConvertQetToScf(
+        ConvertQetToScfOptions{options.activations.getValue()}));
   pm.addPass(createQetDecompose());
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createConvertQetToRuntime());

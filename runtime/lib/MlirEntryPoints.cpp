@@ -9,7 +9,11 @@
 // flag is still 0, and later calls return at once. The flag lives with the
 // buffer, so code loaded again (a new JIT session) loads again.
 // qetMatmul / qetRtnMatmul run the runtime's kernels for a lowered
-// qet.qmatmul (tensors bound once per container and name).
+// qet.qmatmul (tensors bound once per container and name). qetQjlAttention
+// / qetQjlHeldAttention / qetQjlHeldScores run the QJL score kernel for
+// keys in a container or held by the generated code (a qet_qjl, with S
+// regenerated, created once per configuration), then softmax and the value
+// product as QjlCache::attend does.
 //
 // Generated code has no error channel: a failure prints the runtime's
 // message and ends the process with status 1 (_Exit: no destructors run
@@ -20,6 +24,8 @@
 
 #include "qet/runtime.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -27,6 +33,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -118,6 +125,140 @@ const uint16_t *halves(const ByteMemRef *m, std::vector<uint16_t> &copy) {
   return copy.data();
 }
 
+/// Sketched keys held by generated code (component buffers as the packed
+/// matrix stores them) in the C API's form; owns the widened copies.
+struct HeldKeys {
+  qet_qjl_config config{};
+  qet_qjl_keys keys{};
+  std::vector<uint16_t> norms, outlierNorms, ids;
+};
+
+HeldKeys heldKeys(const ByteMemRef *signs, const ByteMemRef *norms,
+                  const ByteMemRef *outlierSigns,
+                  const ByteMemRef *outlierNorms, const ByteMemRef *outlierIds,
+                  int64_t dim, int64_t sketch, int64_t outlierSketch,
+                  int64_t outliers, int64_t groupTokens, int64_t orthogonal,
+                  int64_t seed) {
+  HeldKeys held;
+  held.config = {dim,
+                 sketch,
+                 outlierSketch,
+                 outliers,
+                 groupTokens,
+                 static_cast<int32_t>(orthogonal != 0),
+                 static_cast<uint64_t>(seed)};
+  const std::string what = "qjl keys";
+  int64_t tokens = norms->sizes[0] / 2;
+  held.keys.tokens = tokens;
+  held.keys.signs = reinterpret_cast<const uint8_t *>(signs->data());
+  held.keys.signs_count = static_cast<size_t>(signs->sizes[0]);
+  held.keys.norms = halves(norms, held.norms);
+  held.keys.norms_count = static_cast<size_t>(tokens);
+  if (outlierSigns->sizes[0] > 0) {
+    held.keys.outlier_signs =
+        reinterpret_cast<const uint8_t *>(outlierSigns->data());
+    held.keys.outlier_signs_count = static_cast<size_t>(outlierSigns->sizes[0]);
+    held.keys.outlier_norms = halves(outlierNorms, held.outlierNorms);
+    held.keys.outlier_norms_count =
+        static_cast<size_t>(outlierNorms->sizes[0] / 2);
+    // The ids are a stream of 8-bit (d <= 256) or 16-bit little-endian
+    // fields; the C API takes uint16_t.
+    int64_t groups =
+        groupTokens > 0 ? (tokens + groupTokens - 1) / groupTokens : 0;
+    int64_t count = groups * outliers, width = dim <= 256 ? 1 : 2;
+    if (outlierIds->sizes[0] < count * width)
+      die(what + ": " + std::to_string(outlierIds->sizes[0]) +
+          " outlier id bytes for " + std::to_string(count) + " ids");
+    const auto *raw = reinterpret_cast<const uint8_t *>(outlierIds->data());
+    held.ids.resize(static_cast<size_t>(count));
+    for (int64_t i = 0; i < count; ++i)
+      held.ids[i] =
+          width == 1
+              ? raw[i]
+              : static_cast<uint16_t>(raw[2 * i] | (raw[2 * i + 1] << 8));
+    held.keys.outlier_ids = held.ids.data();
+    held.keys.outlier_ids_count = held.ids.size();
+  }
+  return held;
+}
+
+/// The qet_qjl of `config` (S regenerated from the seed), created once.
+qet_qjl *qjlFor(const qet_qjl_config &config) {
+  static std::map<std::tuple<int64_t, int64_t, int64_t, int64_t, int64_t,
+                             int32_t, uint64_t>,
+                  qet_qjl *>
+      created;
+  std::lock_guard<std::mutex> lock(loadMutex);
+  auto key = std::make_tuple(config.dim, config.sketch, config.outlier_sketch,
+                             config.outliers, config.group_tokens,
+                             config.orthogonal, config.seed);
+  if (auto it = created.find(key); it != created.end())
+    return it->second;
+  qet_qjl *qjl = nullptr;
+  if (qet_qjl_create(&config, &qjl) != QET_OK)
+    die(std::string("qjl keys: ") + qet_last_error());
+  return created[key] = qjl;
+}
+
+/// scores (heads x tokens) of held keys for the rows of q.
+std::vector<float> heldScores(const HeldKeys &held, const FloatMatrix *q) {
+  if (!q->contiguous() || q->sizes[1] != held.config.dim)
+    die("qjl keys: the compiled code passed " + std::to_string(q->sizes[0]) +
+        "x" + std::to_string(q->sizes[1]) +
+        " queries (row-major) for keys of dimension " +
+        std::to_string(held.config.dim));
+  size_t heads = static_cast<size_t>(q->sizes[0]);
+  size_t tokens = static_cast<size_t>(held.keys.tokens);
+  std::vector<float> scores(heads * tokens);
+  if (qet_qjl_scores(qjlFor(held.config), &held.keys, q->data(), q->sizes[0],
+                     heads * static_cast<size_t>(held.config.dim),
+                     scores.data(), scores.size()) != QET_OK)
+    die(std::string("qjl keys: ") + qet_last_error());
+  return scores;
+}
+
+/// out[h, :] = sum_t p_t v[t, :], p = softmax(scale * scores[h, :]): the
+/// maximum subtracted, exp, times 1 / sum (QjlCache::attend's order).
+void attend(const std::vector<float> &scores, size_t heads, size_t tokens,
+            const FloatMatrix *v, float scale, const FloatMatrix *out,
+            const std::string &what) {
+  if (!v->contiguous() || !out->contiguous() ||
+      static_cast<size_t>(v->sizes[0]) != tokens ||
+      static_cast<size_t>(out->sizes[0]) != heads ||
+      out->sizes[1] != v->sizes[1])
+    die(what + ": the compiled code passed " + std::to_string(v->sizes[0]) +
+        "x" + std::to_string(v->sizes[1]) + " values and " +
+        std::to_string(out->sizes[0]) + "x" + std::to_string(out->sizes[1]) +
+        " outputs (row-major) for " + std::to_string(heads) + " queries over " +
+        std::to_string(tokens) + " tokens");
+  size_t dv = static_cast<size_t>(v->sizes[1]);
+  float *o = out->data();
+  std::fill(o, o + heads * dv, 0.0f);
+  if (tokens == 0)
+    return; // no tokens: the attention output is taken as 0
+  std::vector<float> p(tokens);
+  for (size_t h = 0; h < heads; ++h) {
+    const float *row = scores.data() + h * tokens;
+    float mx = -INFINITY;
+    for (size_t t = 0; t < tokens; ++t)
+      mx = std::max(mx, row[t] * scale);
+    float sum = 0.0f;
+    for (size_t t = 0; t < tokens; ++t) {
+      p[t] = std::exp(row[t] * scale - mx);
+      sum += p[t];
+    }
+    const float inverse = 1.0f / sum;
+    for (float &w : p)
+      w *= inverse;
+    float *oh = o + h * dv;
+    for (size_t t = 0; t < tokens; ++t) {
+      const float *vt = v->data() + t * dv;
+      for (size_t c = 0; c < dv; ++c)
+        oh[c] += p[t] * vt[c];
+    }
+  }
+}
+
 } // namespace
 
 /// Y = X W^T for tensor `name` of container `file` (any scheme).
@@ -188,4 +329,67 @@ QET_EXPORT void _mlir_ciface_qetLoadSection(const ByteMemRef *file,
         " (the file is not the one the code was compiled with)");
   std::memcpy(buffer->data(), bytes, size);
   *loaded->data() = 1;
+}
+
+/// out = softmax(scale q K^T) v for the qjl tensor `name` of `file`.
+QET_EXPORT void _mlir_ciface_qetQjlAttention(const ByteMemRef *file,
+                                             const ByteMemRef *name,
+                                             const FloatMatrix *q,
+                                             const FloatMatrix *v, float scale,
+                                             const FloatMatrix *out) {
+  qet_tensor *t = tensor(file->str(), name->str());
+  std::string what = "tensor '" + name->str() + "' in '" + file->str() + "'";
+  qet_tensor_info info;
+  if (qet_tensor_get_info(t, &info) != QET_OK)
+    die(what + ": " + qet_last_error());
+  size_t heads = static_cast<size_t>(q->sizes[0]);
+  if (!q->contiguous() || q->sizes[1] != static_cast<int64_t>(info.cols))
+    die(what + ": the compiled code passed " + std::to_string(q->sizes[0]) +
+        "x" + std::to_string(q->sizes[1]) +
+        " queries (row-major) for keys of dimension " +
+        std::to_string(info.cols));
+  // A qjl tensor's product is its score kernel.
+  std::vector<float> scores(heads * info.rows);
+  if (qet_tensor_matmul(t, q->data(), q->sizes[0], heads * info.cols,
+                        scores.data(), scores.size()) != QET_OK)
+    die(what + ": " + qet_last_error());
+  attend(scores, heads, info.rows, v, scale, out, what);
+}
+
+/// out = softmax(scale q K^T) v for QJL keys held by the generated code.
+QET_EXPORT void _mlir_ciface_qetQjlHeldAttention(
+    const ByteMemRef *signs, const ByteMemRef *norms,
+    const ByteMemRef *outlierSigns, const ByteMemRef *outlierNorms,
+    const ByteMemRef *outlierIds, int64_t dim, int64_t sketch,
+    int64_t outlierSketch, int64_t outliers, int64_t groupTokens,
+    int64_t orthogonal, int64_t seed, const FloatMatrix *q,
+    const FloatMatrix *v, float scale, const FloatMatrix *out) {
+  HeldKeys held =
+      heldKeys(signs, norms, outlierSigns, outlierNorms, outlierIds, dim,
+               sketch, outlierSketch, outliers, groupTokens, orthogonal, seed);
+  std::vector<float> scores = heldScores(held, q);
+  attend(scores, static_cast<size_t>(q->sizes[0]),
+         static_cast<size_t>(held.keys.tokens), v, scale, out, "qjl keys");
+}
+
+/// scores = q K^T (the estimator) for QJL keys held by the generated code.
+QET_EXPORT void _mlir_ciface_qetQjlHeldScores(
+    const ByteMemRef *signs, const ByteMemRef *norms,
+    const ByteMemRef *outlierSigns, const ByteMemRef *outlierNorms,
+    const ByteMemRef *outlierIds, int64_t dim, int64_t sketch,
+    int64_t outlierSketch, int64_t outliers, int64_t groupTokens,
+    int64_t orthogonal, int64_t seed, const FloatMatrix *q,
+    const FloatMatrix *scores) {
+  HeldKeys held =
+      heldKeys(signs, norms, outlierSigns, outlierNorms, outlierIds, dim,
+               sketch, outlierSketch, outliers, groupTokens, orthogonal, seed);
+  std::vector<float> result = heldScores(held, q);
+  if (!scores->contiguous() || scores->sizes[0] != q->sizes[0] ||
+      scores->sizes[1] != held.keys.tokens)
+    die("qjl keys: the compiled code passed " +
+        std::to_string(scores->sizes[0]) + "x" +
+        std::to_string(scores->sizes[1]) + " scores for " +
+        std::to_string(q->sizes[0]) + " queries over " +
+        std::to_string(held.keys.tokens) + " tokens");
+  std::copy(result.begin(), result.end(), scores->data());
 }

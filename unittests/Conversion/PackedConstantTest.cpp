@@ -8,12 +8,15 @@
 // produce (it has no calibration Hessian): the act-order column
 // permutation, per-column normalization, outlier columns, residual
 // codebooks, several column groups and vector lengths that do not divide
-// the rows.
+// the rows; and HERA/QET configurations it does not pick by itself: deep
+// swap trees in several stages, float and grid codebooks mixed, fp16/bf16
+// storage, rows whose halves are not a multiple of the vector length.
 //
 //===----------------------------------------------------------------------===//
 
 #include "JitRunner.h"
 
+#include "qet/Quantizer/Qet.h"
 #include "qet/Quantizer/Random.h"
 #include "qet/Quantizer/Scheme.h"
 #include "qet/Quantizer/Vptq.h"
@@ -70,12 +73,14 @@ std::string source(const PackedMatrix &packed) {
          "  return\n}\n";
 }
 
-/// y = x W^T through qet.qmatmul (the fused kernel of convert-qet-to-scf).
-std::string productSource(const PackedMatrix &packed, int64_t batch) {
+/// y = x W^T through qet.qmatmul (the fused kernel of convert-qet-to-scf)
+/// for the weight `packed` of scheme `attribute`.
+std::string productSource(const PackedMatrix &packed,
+                          const std::string &attribute, int64_t batch) {
   std::string k = std::to_string(packed.cols), n = std::to_string(packed.rows);
   std::string b = std::to_string(batch);
-  std::string type = "!qet.packed<" + n + "x" + k + "xf32, " +
-                     vqAttribute(packed) + ">";
+  std::string type = "!qet.packed<" + n + "x" + k + "x" +
+                     dtypeName(packed.storage) + ", " + attribute + ">";
   std::string components;
   for (const PackedStream &s : packed.streams)
     components += (components.empty() ? "" : ", ") + s.component +
@@ -156,39 +161,48 @@ TEST_P(PackedVptq, DecodeEqualsLibrary) {
           << "element (" << i << ", " << j << ")";
 }
 
-// The fused product (qet-cpu-pipeline{backend=scf}: codebook entries summed
-// against the permuted, scaled input, never decoding W) agrees with the fp64
-// product of the library's reconstruction within fp32 summation error.
-TEST_P(PackedVptq, FusedProductMatchesReconstruction) {
-  const VptqCase &c = GetParam();
-  QuantizeResult r = quantizeCase(c);
-  const int64_t batch = 3;
-  test::JitRunner runner(productSource(r.packed, batch),
+/// Runs the fused product of `r` (qet-cpu-pipeline{backend=scf}, never
+/// decoding W) on `batch` random inputs and checks it against the fp64
+/// product of the library's reconstruction: each term takes a few fp32
+/// roundings (VPTQ: x s, C + Cr, the product, where the library rounds
+/// q s + b; QET: the product only, its decoded rows are the library's), and
+/// K of them are summed in fp32: |error| <= (K + 8) u sum |terms|,
+/// u = 2^-24.
+void expectFusedProduct(const QuantizeResult &r, const std::string &attribute,
+                        int64_t batch) {
+  SCOPED_TRACE(attribute);
+  const size_t rows = r.packed.rows, cols = r.packed.cols;
+  test::JitRunner runner(productSource(r.packed, attribute, batch),
                          "qet-cpu-pipeline{backend=scf}");
   ASSERT_NE(runner.engine(), nullptr);
-  Rng rng(c.cols + 7);
-  std::vector<float> x(batch * c.cols), y(batch * c.rows, -1.0f);
+  Rng rng(cols + 7);
+  std::vector<float> x(batch * cols), y(batch * rows, -1.0f);
   for (float &v : x)
     v = static_cast<float>(rng.normal());
-  auto xd = test::describe(x, batch, c.cols);
-  auto yd = test::describe(y, batch, c.rows);
+  auto xd = test::describe(x, batch, cols);
+  auto yd = test::describe(y, batch, rows);
   llvm::Error error = runner.engine()->invoke("run", &xd, &yd);
   ASSERT_FALSE(error) << llvm::toString(std::move(error));
   for (int64_t b = 0; b < batch; ++b)
-    for (size_t n = 0; n < c.rows; ++n) {
+    for (size_t n = 0; n < rows; ++n) {
       double want = 0, magnitude = 0;
-      for (size_t k = 0; k < c.cols; ++k) {
-        double term = double(x[b * c.cols + k]) * r.reconstruction.at(n, k);
+      for (size_t k = 0; k < cols; ++k) {
+        double term = double(x[b * cols + k]) * r.reconstruction.at(n, k);
         want += term;
         magnitude += std::fabs(term);
       }
-      // Each term takes a few fp32 roundings (x s, C + Cr, the product; the
-      // library rounds q s + b instead), and K of them are summed in fp32:
-      // |error| <= (K + 8) u sum |terms|, u = 2^-24.
-      double bound = (double(c.cols) + 8) * 0x1p-24 * magnitude + 1e-7;
-      ASSERT_NEAR(y[b * c.rows + n], want, bound)
+      double bound = (double(cols) + 8) * 0x1p-24 * magnitude + 1e-7;
+      ASSERT_NEAR(y[b * rows + n], want, bound)
           << "batch " << b << ", output " << n;
     }
+}
+
+// The fused product (codebook entries summed against the permuted, scaled
+// input) agrees with the fp64 product of the library's reconstruction.
+TEST_P(PackedVptq, FusedProductMatchesReconstruction) {
+  const VptqCase &c = GetParam();
+  QuantizeResult r = quantizeCase(c);
+  expectFusedProduct(r, vqAttribute(r.packed), 3);
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -202,6 +216,89 @@ INSTANTIATE_TEST_SUITE_P(
         VptqCase{"outliers_normalized", 21, 50, 4, 16, 4, 10.0, 2, true,
                  true}),
     [](const ::testing::TestParamInfo<VptqCase> &info) {
+      return std::string(info.param.name);
+    });
+
+/// #qet.hera<...> or #qet.qet<...> from the library's stored parameters.
+std::string qetAttribute(const PackedMatrix &packed) {
+  auto p = [&](const std::string &key) {
+    auto it = packed.params.find(key);
+    if (it == packed.params.end()) {
+      ADD_FAILURE() << "no parameter " << key;
+      return int64_t{0};
+    }
+    return it->second;
+  };
+  std::string m = std::to_string(p("M"));
+  if (packed.scheme == "hera")
+    return "#qet.hera<subspaces = " + m +
+           ", centroids = " + std::to_string(p("Ks")) +
+           ", depth = " + std::to_string(p("depth")) + ">";
+  std::string depths, centroids, bits;
+  for (int64_t s = 0; s < p("stages"); ++s) {
+    std::string prefix = qetStagePrefix(static_cast<size_t>(s));
+    std::string sep = s ? ", " : "";
+    depths += sep + std::to_string(p(prefix + "depth"));
+    centroids += sep + std::to_string(p(prefix + "Ks"));
+    bits += sep + std::to_string(p(prefix + "codebook_bits"));
+  }
+  return "#qet.qet<subspaces = " + m + ", depths = [" + depths +
+         "], centroids = [" + centroids + "], codebook_bits = [" + bits + "]>";
+}
+
+struct QetCase {
+  const char *name;
+  const char *scheme;
+  size_t rows, cols;
+  unsigned subspaces;
+  std::vector<unsigned> depths, codebookBits;
+  DType storage;
+};
+
+void PrintTo(const QetCase &c, std::ostream *os) { *os << c.name; }
+
+class PackedQet : public ::testing::TestWithParam<QetCase> {};
+
+// HERA/QET products (each row's codewords unswapped by its tree, stages
+// summed, then dotted with every input) against the library.
+TEST_P(PackedQet, FusedProductMatchesReconstruction) {
+  const QetCase &c = GetParam();
+  Matrix w(c.rows, c.cols, c.storage);
+  Rng rng(c.rows * 131 + c.cols);
+  for (float &x : w.values)
+    x = static_cast<float>(rng.normal() * (rng.below(10) ? 1.0 : 5.0));
+  QuantizeOptions options;
+  options.bpe = 8;
+  options.subspaces = c.subspaces;
+  options.depths = c.depths;
+  options.codebookBits = c.codebookBits;
+  options.iterations = 5;
+  options.seed = 3;
+  QuantizeResult r = quantize(c.scheme, w, options);
+  expectFusedProduct(r, qetAttribute(r.packed), 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Configurations, PackedQet,
+    ::testing::Values(
+        // name, scheme, rows, cols, M, depths, codebook bits, storage
+        // No tree: plain PQ through the same row loop.
+        QetCase{"hera_no_tree", "hera", 20, 32, 4, {0}, {}, DType::F32},
+        // Halves of 32, 16, 8: one byte of swap bits per 8 pairs.
+        QetCase{"hera_depth3", "hera", 40, 64, 8, {3}, {}, DType::F32},
+        // K = 100: halves of 50 and 25 (2 and 1 lanes, unaligned bits),
+        // subspaces of 20, a 4-element tail in the product.
+        QetCase{"hera_ragged_f16", "hera", 23, 100, 5, {2}, {}, DType::F16},
+        // Two swapped stages with grid codebooks.
+        QetCase{"qet_two_trees", "qet", 30, 96, 12, {3, 2}, {10, 6},
+                DType::BF16},
+        // A float-codebook stage without a tree first, then two trees.
+        QetCase{"qet_three_stages", "qet", 33, 48, 6, {0, 3, 1}, {0, 8, 10},
+                DType::BF16},
+        // Default QET shape: a deep first stage, a flat residual one.
+        QetCase{"qet_residual_flat", "qet", 20, 120, 15, {3, 0}, {10, 10},
+                DType::F32}),
+    [](const ::testing::TestParamInfo<QetCase> &info) {
       return std::string(info.param.name);
     });
 

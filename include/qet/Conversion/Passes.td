@@ -43,13 +43,46 @@ def ConvertQetToScf : Pass<"convert-qet-to-scf"> {
     through the group sums of x. Any other RTN configuration becomes one
     `linalg.generic` contraction that decodes each code in its body.
     PQ/OPQ use lookup tables: T[b, s, c] = <x'_s, C[s, c]> (x' = x R for
-    OPQ), then y[b, n] = sum_s T[b, s, code(n, s)] with the codes read from
-    their bits. VPTQ sums codebook entries (indices read from their
-    word-aligned rows) against the input permuted and scaled once, plus the
-    outlier columns and the bias term. LOPQ, HERA and QET are decoded with
+    OPQ), then y[b, n] = sum_s T[b, s, code(n, s)]: byte codes with M a
+    multiple of 8 are summed eight at a time (an 8-byte code read and a
+    `vector.gather` from the tables), other widths read from their bits.
+    VPTQ: per batch item and vector row, a vector<v x f32> accumulator takes
+    each column's codebook entry (+ residual), its index read once per
+    vector from its word-aligned row, times the input permuted and scaled
+    once; then the outlier columns, seeded with the bias term. HERA/QET: per
+    row, each stage's codewords are copied into a row buffer, the row's swap
+    tree is undone layer by layer with vector selects (mask from 8 swap bits)
+    and interleaves, and the decoded row is dotted with every input. QJL
+    keys (`qet.qmatmul`, `qet.qjl_score`, `qet.qjl_attention`): the
+    projected query S q is formed once, each sign byte becomes a
+    vector<8xi1> mask that selects the projected entries, the score is
+    sqrt(pi/2)/m * norm * (2 sum_sel - sum), outliers as the scheme stores
+    them; attention adds a max-subtracted softmax and the value product;
+    `qet.qjl_sketch` packs sign bits and norms. LOPQ is decoded with
     `qet.dequantize` and multiplied by a `linalg` contraction, with a remark
     (no fused kernel yet).
+
+    `activations=i16|i8` lets the 4-bit RTN kernel quantize each group of
+    the input to 16/8-bit integers (symmetric, scale max|x_g| / 32767 or
+    / 127, round to nearest even) and form the products with integer
+    multiply-adds (x86: `vpmaddwd` / `vpmaddubsw`), once per call; zero
+    points still multiply the exact f32 group sums. Each output then differs
+    from the f32 product by at most sum_k |w_k - z_g(k)| max|x_g(k)| / (2L)
+    (L = 32767 or 127) plus f32 rounding. The default, `f32`, keeps the
+    input in f32.
   }];
+  let options = [
+    Option<"activations", "activations", "::mlir::qet::ActivationPrecision",
+           /*default=*/"::mlir::qet::ActivationPrecision::F32",
+           "Input precision of the 4-bit RTN product",
+           [{::llvm::cl::values(
+             clEnumValN(::mlir::qet::ActivationPrecision::F32, "f32",
+                        "f32 input, f32 products (exact up to rounding)"),
+             clEnumValN(::mlir::qet::ActivationPrecision::I16, "i16",
+                        "input quantized per group to 16 bits"),
+             clEnumValN(::mlir::qet::ActivationPrecision::I8, "i8",
+                        "input quantized per group to 8 bits"))}]>
+  ];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
     "::mlir::linalg::LinalgDialect",
@@ -70,6 +103,14 @@ def ConvertQetToRuntime : Pass<"convert-qet-to-runtime", "::mlir::ModuleOp"> {
       rows, cols, bits, group, x, y)` for an RTN weight held by the module.
       Other schemes must be externalized first (error otherwise). With
       `convert-qet-to-scf` run before, no `qet.qmatmul` is left here.
+    * `qet.qjl_attention` (and `qet.qmatmul` of QJL keys: the scores) runs
+      the runtime's QJL score kernel: `qetQjlAttention(file, tensor, q, v,
+      scale, out)` for externalized keys, `qetQjlHeldAttention` /
+      `qetQjlHeldScores` (the five key components and the scheme's
+      parameters) for keys held by the module; softmax and the value
+      product follow in the library's order. `qet.qjl_score` and
+      `qet.qjl_sketch` take an explicit JL matrix the runtime cannot use:
+      an error here (use `convert-qet-to-scf`).
     * Every `qet.storage` of a `qet.external_constant` reads a private,
       uninitialized `memref.global` buffer of the component's size (no bytes
       in object files), filled by `qetLoadSection(file, tensor, section,

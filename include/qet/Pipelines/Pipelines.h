@@ -2,6 +2,8 @@
 #ifndef QET_PIPELINES_PIPELINES_H
 #define QET_PIPELINES_PIPELINES_H
 
+#include "qet/Conversion/QetToScf/QetToScf.h"
+
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -18,6 +20,17 @@ struct CpuPipelineOptions : public PassPipelineOptions<CpuPipelineOptions> {
                      "generated loops (convert-qet-to-scf)"),
           clEnumValN(CpuBackend::Runtime, "runtime",
                      "libqet_runtime's kernels (convert-qet-to-runtime)"))};
+  PassOptions::Option<ActivationPrecision> activations{
+      *this, "activations",
+      llvm::cl::desc("Input precision of generated 4-bit RTN products "
+                     "(backend=scf; see convert-qet-to-scf)"),
+      llvm::cl::init(ActivationPrecision::F32),
+      llvm::cl::values(
+          clEnumValN(ActivationPrecision::F32, "f32", "f32 input"),
+          clEnumValN(ActivationPrecision::I16, "i16",
+                     "input quantized per group to 16 bits"),
+          clEnumValN(ActivationPrecision::I8, "i8",
+                     "input quantized per group to 8 bits"))};
 };
 
 /// Tensors with qet ops (weights quantized, e.g. by qet-quantize-weights) to

@@ -1,4 +1,10 @@
 //===- QetToRuntime.cpp - qet ops to runtime library calls ----------------===//
+//
+// convert-qet-to-runtime: QJL attention and scores (RuntimeQjl.cpp), then
+// qet.qmatmul (RuntimeMatmul.cpp), then reads of externalized components
+// (ExternalStorage.cpp); packed constants left unused are erased.
+//
+//===----------------------------------------------------------------------===//
 
 #include "qet/Conversion/QetToRuntime/QetToRuntime.h"
 
@@ -26,9 +32,11 @@ struct ConvertQetToRuntimePass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     RuntimeSymbols symbols(module);
-    // Products first: the RTN call reads a weight that is not a constant
-    // through qet.storage, which may be an external one.
-    if (failed(lowerQMatmuls(module, symbols)) ||
+    // Products first: the RTN and held QJL calls read keys or weights that
+    // are not constants through qet.storage, which may be external. QJL
+    // first: its held keys are not for qetMatmul.
+    if (failed(lowerQjl(module, symbols)) ||
+        failed(lowerQMatmuls(module, symbols)) ||
         failed(lowerExternalStorage(module, symbols)))
       return signalPassFailure();
     // Packed constants left without uses (their products now read the

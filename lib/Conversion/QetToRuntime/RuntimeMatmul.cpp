@@ -6,7 +6,8 @@
 //     of the tensor bound from its container;
 //   RTN weight in the module: qetRtnMatmul(codes, scales, zeros, rows, cols,
 //     bits, group, x, y) on its component bytes (zeros empty: symmetric).
-// Other schemes need their weight in a container (qet-externalize).
+// Other schemes need their weight in a container (qet-externalize); QJL
+// keys held by the module are RuntimeQjl.cpp's (the runtime's scores).
 //
 //===----------------------------------------------------------------------===//
 
@@ -24,15 +25,6 @@ using namespace mlir;
 using namespace mlir::qet;
 
 namespace {
-
-/// A read-only memref<?x...> view of tensor `t` for a runtime call.
-Value callBuffer(OpBuilder &b, Location loc, Value t, MemRefType dynamic) {
-  auto type = cast<RankedTensorType>(t.getType());
-  Value buffer = bufferization::ToBufferOp::create(
-      b, loc, MemRefType::get(type.getShape(), type.getElementType()), t,
-      b.getUnitAttr());
-  return memref::CastOp::create(b, loc, dynamic, buffer);
-}
 
 LogicalResult lowerOne(QMatmulOp op, RuntimeSymbols &symbols) {
   PackedType type = op.getWeight().getType();
@@ -74,26 +66,9 @@ LogicalResult lowerOne(QMatmulOp op, RuntimeSymbols &symbols) {
                           {bytes, bytes, bytes, i64, i64, i64, i64, matrix,
                            matrix},
                           {}));
-    auto component = [&](StringRef name) -> Value {
-      for (const StorageComponent &c : type.getComponents())
-        if (c.name == name) {
-          auto t = RankedTensorType::get({static_cast<int64_t>(c.bytes())},
-                                         b.getI8Type());
-          // A qet.constant's bytes directly (what qet.storage folds to).
-          auto constant = op.getWeight().getDefiningOp<ConstantOp>();
-          Value stored =
-              constant ? arith::ConstantOp::create(
-                             b, loc,
-                             cast<TypedAttr>(constant.getComponent(name)))
-                             .getResult()
-                       : StorageOp::create(b, loc, t, op.getWeight(), name)
-                             .getResult();
-          return callBuffer(b, loc, stored, bytes);
-        }
+    auto component = [&](StringRef name) {
       // rtn-sym has no zero points: an empty buffer stands for NULL.
-      Value none = memref::AllocaOp::create(
-          b, loc, MemRefType::get({0}, b.getI8Type()));
-      return memref::CastOp::create(b, loc, bytes, none);
+      return componentBuffer(b, loc, op.getWeight(), name, bytes);
     };
     auto integer = [&](int64_t v) -> Value {
       return arith::ConstantIntOp::create(b, loc, i64, v);

@@ -1,6 +1,11 @@
-//===- RuntimeSymbols.cpp - Runtime declarations and globals of a module --===//
+//===- RuntimeSymbols.cpp - Runtime declarations, globals and buffers -----===//
 
 #include "RuntimeSymbols.h"
+
+#include "qet/Dialect/Qet/IR/QetOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 
 using namespace mlir;
 using namespace mlir::qet;
@@ -73,4 +78,33 @@ RuntimeSymbols::buffer(Location loc, StringRef file, StringRef tensor,
     symbols.insert(globals.second);
   }
   return globals;
+}
+
+Value mlir::qet::callBuffer(OpBuilder &b, Location loc, Value t,
+                            MemRefType dynamic) {
+  auto type = cast<RankedTensorType>(t.getType());
+  Value buffer = bufferization::ToBufferOp::create(
+      b, loc, MemRefType::get(type.getShape(), type.getElementType()), t,
+      b.getUnitAttr());
+  return memref::CastOp::create(b, loc, dynamic, buffer);
+}
+
+Value mlir::qet::componentBuffer(OpBuilder &b, Location loc, Value packed,
+                                 StringRef name, MemRefType bytes) {
+  auto type = cast<PackedType>(packed.getType());
+  for (const StorageComponent &c : type.getComponents())
+    if (c.name == name) {
+      auto t = RankedTensorType::get({static_cast<int64_t>(c.bytes())},
+                                     b.getI8Type());
+      auto constant = packed.getDefiningOp<ConstantOp>();
+      Value stored =
+          constant ? arith::ConstantOp::create(
+                         b, loc, cast<TypedAttr>(constant.getComponent(name)))
+                         .getResult()
+                   : StorageOp::create(b, loc, t, packed, name).getResult();
+      return callBuffer(b, loc, stored, bytes);
+    }
+  Value none =
+      memref::AllocaOp::create(b, loc, MemRefType::get({0}, b.getI8Type()));
+  return memref::CastOp::create(b, loc, bytes, none);
 }

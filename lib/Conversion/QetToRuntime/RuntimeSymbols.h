@@ -3,7 +3,8 @@
 // What convert-qet-to-runtime adds to a module, each created once: the
 // declarations of the libqet_runtime entry points (llvm.emit_c_interface),
 // private constant strings and the uninitialized buffers of externalized
-// components.
+// components; the buffers passed to the runtime; the lowerings of
+// RuntimeMatmul.cpp, RuntimeQjl.cpp and ExternalStorage.cpp.
 //
 //===----------------------------------------------------------------------===//
 #ifndef QET_LIB_CONVERSION_QETTORUNTIME_RUNTIMESYMBOLS_H
@@ -54,6 +55,17 @@ private:
       buffers;
 };
 
+/// A read-only memref<?x...> view of tensor `t` for a runtime call (`dynamic`
+/// is the runtime's argument type).
+Value callBuffer(OpBuilder &b, Location loc, Value t, MemRefType dynamic);
+
+/// The bytes of component `name` of packed `packed` as the runtime's
+/// memref<?xi8>: a qet.constant's bytes directly (what qet.storage folds
+/// to), else qet.storage; an empty buffer (NULL to the runtime) when the
+/// scheme has no such component.
+Value componentBuffer(OpBuilder &b, Location loc, Value packed, StringRef name,
+                      MemRefType bytes);
+
 /// qet.storage of qet.external_constant -> buffer filled by qetLoadSection,
 /// loaded once at the entry of each function that reads it.
 LogicalResult lowerExternalStorage(ModuleOp module, RuntimeSymbols &symbols);
@@ -61,6 +73,13 @@ LogicalResult lowerExternalStorage(ModuleOp module, RuntimeSymbols &symbols);
 /// qet.qmatmul -> qetMatmul (external weights, any scheme) or qetRtnMatmul
 /// (RTN weights held by the module).
 LogicalResult lowerQMatmuls(ModuleOp module, RuntimeSymbols &symbols);
+
+/// qet.qjl_attention -> qetQjlAttention (external keys) or
+/// qetQjlHeldAttention (keys held by the module); qet.qmatmul of QJL keys
+/// held by the module -> qetQjlHeldScores. qet.qjl_score and qet.qjl_sketch
+/// (an explicit JL matrix, no scheme seed) are errors. Runs before
+/// lowerQMatmuls.
+LogicalResult lowerQjl(ModuleOp module, RuntimeSymbols &symbols);
 
 } // namespace mlir::qet
 

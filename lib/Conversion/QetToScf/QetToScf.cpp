@@ -2,9 +2,10 @@
 //
 // convert-qet-to-scf: qet.qmatmul becomes generated code that decodes inside
 // the product (RtnMatmul.cpp: RTN; PqMatmul.cpp: PQ/OPQ lookup tables;
-// VptqMatmul.cpp: VPTQ codebook sums).
-// Schemes without such a kernel yet are decoded with qet.dequantize and
-// multiplied by a linalg contraction, with a remark saying so, so every
+// VptqMatmul.cpp: VPTQ codebook sums; QetMatmul.cpp: HERA/QET rows decoded
+// and unswapped one at a time, then dotted with every input).
+// Schemes without such a kernel yet (LOPQ) are decoded with qet.dequantize
+// and multiplied by a linalg contraction, with a remark saying so, so every
 // scheme still compiles.
 //
 //===----------------------------------------------------------------------===//
@@ -40,8 +41,9 @@ struct DecodedQMatmul : OpRewritePattern<QMatmulOp> {
   LogicalResult matchAndRewrite(QMatmulOp op,
                                 PatternRewriter &rewriter) const override {
     PackedType type = op.getWeight().getType();
-    if (isa<RtnAttr, PqAttr, VqAttr>(type.getScheme()))
-      return failure(); // RtnMatmul.cpp, PqMatmul.cpp, VptqMatmul.cpp
+    if (isa<RtnAttr, PqAttr, VqAttr, HeraAttr, QetSchemeAttr>(
+            type.getScheme()))
+      return failure(); // RtnMatmul, PqMatmul, VptqMatmul, QetMatmul.cpp
     if (!op.getInput().getType().hasStaticShape() ||
         !op.getType().hasStaticShape())
       return rewriter.notifyMatchFailure(op, "dynamic shapes");
@@ -61,11 +63,15 @@ struct DecodedQMatmul : OpRewritePattern<QMatmulOp> {
 
 struct ConvertQetToScfPass
     : qet::impl::ConvertQetToScfBase<ConvertQetToScfPass> {
+  using ConvertQetToScfBase::ConvertQetToScfBase;
+
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    populateRtnQMatmulToScfPatterns(patterns);
+    populateRtnQMatmulToScfPatterns(patterns, activations);
     populatePqQMatmulToScfPatterns(patterns);
     populateVptqQMatmulToScfPatterns(patterns);
+    populateQetQMatmulToScfPatterns(patterns);
+    populateQjlToScfPatterns(patterns);
     patterns.add<DecodedQMatmul>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();

@@ -2,6 +2,7 @@
 #ifndef QET_LIB_CONVERSION_QETTOSCF_QETTOSCFPATTERNS_H
 #define QET_LIB_CONVERSION_QETTOSCF_QETTOSCFPATTERNS_H
 
+#include "qet/Conversion/QetToScf/QetToScf.h"
 #include "qet/Dialect/Qet/IR/QetOps.h"
 
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
@@ -11,8 +12,10 @@
 namespace mlir::qet {
 
 /// qet.qmatmul of RTN weights: vector loops (4-bit codes) or a fused
-/// contraction (any other width).
-void populateRtnQMatmulToScfPatterns(RewritePatternSet &patterns);
+/// contraction (any other width); `activations` picks the 4-bit kernel's
+/// input precision.
+void populateRtnQMatmulToScfPatterns(RewritePatternSet &patterns,
+                                     ActivationPrecision activations);
 
 /// qet.qmatmul of PQ/OPQ weights: per-input lookup tables of codeword dot
 /// products, summed over each row's codes.
@@ -21,6 +24,15 @@ void populatePqQMatmulToScfPatterns(RewritePatternSet &patterns);
 /// qet.qmatmul of VPTQ weights: codebook entries accumulated against the
 /// permuted (and scaled) input, indices read from their bit streams.
 void populateVptqQMatmulToScfPatterns(RewritePatternSet &patterns);
+
+/// qet.qmatmul of HERA/QET weights: each row decoded once (codewords, the
+/// row's swap tree undone layer by layer) and dotted with every input.
+void populateQetQMatmulToScfPatterns(RewritePatternSet &patterns);
+
+/// qet.qjl_score, qet.qjl_attention, qet.qjl_sketch and qet.qmatmul of QJL
+/// keys: sign-select loops over the packed sign bits (QjlScores.cpp,
+/// QjlAttention.cpp, QjlSketch.cpp).
+void populateQjlToScfPatterns(RewritePatternSet &patterns);
 
 /// A linalg.generic with a zero-filled f32 result of `shape`; `body` gets
 /// the block arguments and the iteration indices and returns the new value

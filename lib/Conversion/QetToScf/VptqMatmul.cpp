@@ -7,8 +7,11 @@
 //   y[b, i] = sum_p xs[b, p] (C[g(p), i1(i/v, p), i%v] + Cr[...])
 //           + sum_{p<o} xs[b, p] C_o[io(i/v_o, p), i%v_o] + beta[b]
 // with xs[b, p] = x[b, perm[p]] s[perm[p]] and beta[b] = sum_j x[b, j] bias[j].
-// The indices are read from their word-aligned bit streams inside the sum;
-// the weight is never decoded. Same terms as the library's fused matvec.
+// Per batch item and vector row, a vector<v x f32> accumulator takes each
+// column's codebook entry (read as one vector) times xs[b, p]: every index
+// is read from its word-aligned bit stream once per vector, never once per
+// row, and the weight is never decoded. Same terms as the library's fused
+// matvec; beta seeds the output.
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,6 +24,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
 
 using namespace mlir;
 using namespace mlir::qet;
@@ -101,13 +105,13 @@ struct VptqQMatmulLowering : QMatmulLowering<VqAttr> {
           });
 
     Value idxBytes = packedBytes(rewriter, loc, packed, "idx");
-    int64_t idxLast = cast<RankedTensorType>(idxBytes.getType()).getDimSize(0) - 1;
+    int64_t idxLast =
+        cast<RankedTensorType>(idxBytes.getType()).getDimSize(0) - 1;
     Value main = packedFloats(rewriter, loc, packed, "C",
                               {groups, int64_t{1} << ib, v}, f16);
-    Value residual =
-        rb ? packedFloats(rewriter, loc, packed, "Cr",
-                          {groups, int64_t{1} << rb, v}, f16)
-           : Value();
+    Value residual = rb ? packedFloats(rewriter, loc, packed, "Cr",
+                                       {groups, int64_t{1} << rb, v}, f16)
+                        : Value();
     Value outlierBytes, outliers;
     int64_t outlierLast = 0;
     if (o) {
@@ -118,106 +122,142 @@ struct VptqQMatmulLowering : QMatmulLowering<VqAttr> {
                               {1, int64_t{1} << ob, vo}, f16);
     }
 
+    // Per batch item and vector row r (rows r v .. r v + v - 1): one
+    // vector<v x f32> accumulator takes, for every column, the codebook
+    // entry its index selects times xs (the index is read once per vector,
+    // not once per row). The last vector row may be partial.
+    auto index = [](OpBuilder &cb, Location cl, int64_t value) -> Value {
+      return arith::ConstantIndexOp::create(cb, cl, value);
+    };
+    // Field `i` of `width` bits in the index row starting at `rowBit`.
+    auto fieldAt = [&](OpBuilder &lb, Location ll, Value bytes, int64_t last,
+                       Value rowBit, Value i, int64_t width) {
+      Value bit = arith::AddIOp::create(
+          lb, ll, rowBit,
+          arith::MulIOp::create(lb, ll, i, index(lb, ll, width)));
+      return extractBitField(lb, ll, bytes, Value(), bit, width, last,
+                             lb.getI32Type(), false);
+    };
+    auto bitsOf = [](OpBuilder &lb, Location ll, Value field, int64_t shift,
+                     int64_t width) -> Value {
+      Type i32 = lb.getI32Type();
+      Value f = shift ? arith::ShRUIOp::create(
+                            lb, ll, field,
+                            arith::ConstantIntOp::create(lb, ll, i32, shift))
+                            .getResult()
+                      : field;
+      f = arith::AndIOp::create(
+          lb, ll, f,
+          arith::ConstantIntOp::create(lb, ll, i32, (int64_t{1} << width) - 1));
+      return arith::IndexCastUIOp::create(lb, ll, lb.getIndexType(), f);
+    };
+    Value padFloat =
+        arith::ConstantOp::create(rewriter, loc, rewriter.getF32FloatAttr(0));
+    // y[item, r w ..] += the vector<w> sum over `columns` of entry(r, col) *
+    // xs[item, first + col], for every full vector row, then the partial one.
+    auto vectorRowSums =
+        [&](Value y, int64_t w, int64_t columns, int64_t first,
+            function_ref<Value(OpBuilder &, Location, Value, Value)> entry)
+        -> Value {
+      auto vecType = VectorType::get({w}, rewriter.getF32Type());
+      Value zeros = arith::ConstantOp::create(
+          rewriter, loc, vecType, DenseElementsAttr::get(vecType, 0.0f));
+      auto body = [&](OpBuilder &rb, Location rl, Value yIn, Value item,
+                      Value r, bool full) -> Value {
+        auto sums = scf::ForOp::create(
+            rb, rl, index(rb, rl, 0), index(rb, rl, columns), index(rb, rl, 1),
+            ValueRange{zeros},
+            [&](OpBuilder &lb, Location ll, Value col, ValueRange acc) {
+              Value p =
+                  arith::AddIOp::create(lb, ll, col, index(lb, ll, first));
+              Value xp =
+                  tensor::ExtractOp::create(lb, ll, xs, ValueRange{item, p});
+              Value scaled = vector::BroadcastOp::create(lb, ll, vecType, xp);
+              scf::YieldOp::create(
+                  lb, ll,
+                  ValueRange{vector::FMAOp::create(
+                      lb, ll, scaled, entry(lb, ll, r, col), acc[0])});
+            });
+        Value at = arith::MulIOp::create(rb, rl, r, index(rb, rl, w));
+        Value old = vector::TransferReadOp::create(
+            rb, rl, vecType, yIn, ValueRange{item, at}, padFloat,
+            ArrayRef<bool>{full});
+        Value sum = arith::AddFOp::create(rb, rl, old, sums.getResult(0));
+        return vector::TransferWriteOp::create(
+                   rb, rl, sum, yIn, ValueRange{item, at}, ArrayRef<bool>{full})
+            .getResult();
+      };
+      int64_t fullRows = rows / w;
+      auto items = scf::ForOp::create(
+          rewriter, loc, index(rewriter, loc, 0), index(rewriter, loc, batch),
+          index(rewriter, loc, 1), ValueRange{y},
+          [&](OpBuilder &ib, Location il, Value item, ValueRange itemIter) {
+            auto vectors = scf::ForOp::create(
+                ib, il, index(ib, il, 0), index(ib, il, fullRows),
+                index(ib, il, 1), ValueRange{itemIter[0]},
+                [&](OpBuilder &rb, Location rl, Value r, ValueRange rowIter) {
+                  scf::YieldOp::create(rb, rl,
+                                       body(rb, rl, rowIter[0], item, r, true));
+                });
+            Value next = vectors.getResult(0);
+            if (rows % w)
+              next = body(ib, il, next, item, index(ib, il, fullRows), false);
+            scf::YieldOp::create(ib, il, next);
+          });
+      return items.getResult(0);
+    };
+
+    // y starts at beta[b] (the bias term), or zero.
     Value y = contraction(
         rewriter, loc, {batch, rows}, {AffineMap::get(2, 0, {d0, d1}, ctx)},
         ValueRange{}, parallel2,
         [&](OpBuilder &nb, Location nl, ValueRange args,
             ValueRange idx) -> Value {
-          auto c = [&](OpBuilder &cb, Location cl, int64_t value) -> Value {
-            return arith::ConstantIndexOp::create(cb, cl, value);
-          };
-          Value item = idx[0], row = idx[1];
-          Value r = arith::DivUIOp::create(nb, nl, row, c(nb, nl, v));
-          Value e = arith::RemUIOp::create(nb, nl, row, c(nb, nl, v));
-          Value acc = args[0];
-          // Yields sum + xs[item, p] * w from a column loop's body.
-          auto accumulate = [&](OpBuilder &lb, Location ll, Value sum, Value p,
-                                Value w) {
-            Value xp =
-                tensor::ExtractOp::create(lb, ll, xs, ValueRange{item, p});
-            scf::YieldOp::create(
-                lb, ll,
-                ValueRange{arith::AddFOp::create(
-                               lb, ll, sum, arith::MulFOp::create(lb, ll, xp, w))
-                               .getResult()});
-          };
-          // Field `i` of `width` bits in the index row starting at `rowBit`.
-          auto fieldAt = [&](OpBuilder &lb, Location ll, Value bytes,
-                             int64_t last, Value rowBit, Value i,
-                             int64_t width) {
-            Value bit = arith::AddIOp::create(
-                lb, ll, rowBit,
-                arith::MulIOp::create(lb, ll, i, c(lb, ll, width)));
-            return extractBitField(lb, ll, bytes, Value(), bit, width, last,
-                                   lb.getI32Type(), false);
-          };
-          // Main (+ residual) columns, group by group.
-          for (int64_t g = 0; g < groups; ++g) {
-            // Bit offset of index row (g, r): rows start on 32-bit words.
-            Value rowBit = arith::MulIOp::create(
-                nb, nl,
-                arith::AddIOp::create(nb, nl, c(nb, nl, g * vectorRows), r),
-                c(nb, nl, wordBits(gs, ib + rb)));
-            auto loop = scf::ForOp::create(
-                nb, nl, c(nb, nl, 0), c(nb, nl, gs), c(nb, nl, 1),
-                ValueRange{acc},
-                [&](OpBuilder &lb, Location ll, Value col, ValueRange sum) {
-                  Value field =
-                      fieldAt(lb, ll, idxBytes, idxLast, rowBit, col, ib + rb);
-                  auto bitsOf = [&](int64_t shift, int64_t width) -> Value {
-                    Type i32 = lb.getI32Type();
-                    Value f = shift ? arith::ShRUIOp::create(
-                                          lb, ll, field,
-                                          arith::ConstantIntOp::create(
-                                              lb, ll, i32, shift))
-                                          .getResult()
-                                    : field;
-                    f = arith::AndIOp::create(
-                        lb, ll, f,
-                        arith::ConstantIntOp::create(
-                            lb, ll, i32, (int64_t{1} << width) - 1));
-                    return arith::IndexCastUIOp::create(
-                        lb, ll, lb.getIndexType(), f);
-                  };
-                  Value gIndex = c(lb, ll, g);
-                  Value w = tensor::ExtractOp::create(
-                      lb, ll, main, ValueRange{gIndex, bitsOf(0, ib), e});
-                  if (residual)
-                    w = arith::AddFOp::create(
-                        lb, ll, w,
-                        tensor::ExtractOp::create(
-                            lb, ll, residual,
-                            ValueRange{gIndex, bitsOf(ib, rb), e}));
-                  Value p = arith::AddIOp::create(lb, ll, col,
-                                                  c(lb, ll, o + g * gs));
-                  accumulate(lb, ll, sum[0], p, w);
-                });
-            acc = loop.getResult(0);
-          }
-          if (o) {
-            Value ro = arith::DivUIOp::create(nb, nl, row, c(nb, nl, vo));
-            Value eo = arith::RemUIOp::create(nb, nl, row, c(nb, nl, vo));
-            Value rowBit = arith::MulIOp::create(
-                nb, nl, ro, c(nb, nl, wordBits(o, ob)));
-            auto loop = scf::ForOp::create(
-                nb, nl, c(nb, nl, 0), c(nb, nl, o), c(nb, nl, 1),
-                ValueRange{acc},
-                [&](OpBuilder &lb, Location ll, Value p, ValueRange sum) {
-                  Value field = fieldAt(lb, ll, outlierBytes, outlierLast,
-                                        rowBit, p, ob);
-                  Value k = arith::IndexCastUIOp::create(
-                      lb, ll, lb.getIndexType(), field);
-                  Value w = tensor::ExtractOp::create(
-                      lb, ll, outliers, ValueRange{c(lb, ll, 0), k, eo});
-                  accumulate(lb, ll, sum[0], p, w);
-                });
-            acc = loop.getResult(0);
-          }
-          if (beta)
-            acc = arith::AddFOp::create(
-                nb, nl, acc, tensor::ExtractOp::create(nb, nl, beta, item));
-          return acc;
+          if (!beta)
+            return args[0];
+          return tensor::ExtractOp::create(nb, nl, beta, idx[0]);
         });
+    // Main (+ residual) columns, group by group; index rows start on
+    // 32-bit words.
+    for (int64_t g = 0; g < groups; ++g)
+      y = vectorRowSums(
+          y, v, gs, o + g * gs,
+          [&](OpBuilder &lb, Location ll, Value r, Value col) -> Value {
+            Value rowBit = arith::MulIOp::create(
+                lb, ll,
+                arith::AddIOp::create(lb, ll, index(lb, ll, g * vectorRows), r),
+                index(lb, ll, wordBits(gs, ib + rb)));
+            Value field =
+                fieldAt(lb, ll, idxBytes, idxLast, rowBit, col, ib + rb);
+            auto vecType = VectorType::get({v}, lb.getF32Type());
+            Value gIndex = index(lb, ll, g), c0 = index(lb, ll, 0);
+            Value w = vector::TransferReadOp::create(
+                lb, ll, vecType, main,
+                ValueRange{gIndex, bitsOf(lb, ll, field, 0, ib), c0}, padFloat,
+                ArrayRef<bool>{true});
+            if (residual)
+              w = arith::AddFOp::create(
+                  lb, ll, w,
+                  vector::TransferReadOp::create(
+                      lb, ll, vecType, residual,
+                      ValueRange{gIndex, bitsOf(lb, ll, field, ib, rb), c0},
+                      padFloat, ArrayRef<bool>{true}));
+            return w;
+          });
+    if (o)
+      y = vectorRowSums(
+          y, vo, o, 0,
+          [&](OpBuilder &lb, Location ll, Value r, Value p) -> Value {
+            Value rowBit = arith::MulIOp::create(
+                lb, ll, r, index(lb, ll, wordBits(o, ob)));
+            Value k = arith::IndexCastUIOp::create(
+                lb, ll, lb.getIndexType(),
+                fieldAt(lb, ll, outlierBytes, outlierLast, rowBit, p, ob));
+            Value c0 = index(lb, ll, 0);
+            return vector::TransferReadOp::create(
+                lb, ll, VectorType::get({vo}, lb.getF32Type()), outliers,
+                ValueRange{c0, k, c0}, padFloat, ArrayRef<bool>{true});
+          });
     return y;
   }
 };

@@ -29,9 +29,9 @@
 // CHECK: vector.extract_strided_slice %{{.*}} {offsets = [24], sizes = [8], strides = [1]} : vector<32xf32> to vector<8xf32>
 // CHECK: tensor.extract %[[SCALES]]
 // CHECK: arith.bitcast %{{.*}} : i16 to f16
+// CHECK: tensor.extract %[[SUMS]]
 // CHECK: vector.broadcast %{{.*}} : f32 to vector<8xf32>
 // CHECK: vector.fma {{.*}} : vector<8xf32>
-// CHECK: tensor.extract %[[SUMS]]
 // CHECK: vector.reduction <add>, %{{.*}} : vector<8xf32> into f32
 // CHECK: tensor.insert
 // CHECK-NOT: qet.qmatmul
@@ -95,6 +95,26 @@ func.func @pq(%x: tensor<2x16xf32>, %w: !pq) -> tensor<2x8xf32> {
 
 // -----
 
+// PQ with byte codes (256 centroids here; 200 would add a clamp) and M a
+// multiple of 8: each output sums its M table entries eight at a time, one
+// 8-byte code read, one vector.gather from the flattened tables.
+// CHECK-LABEL: func.func @pq_bytes
+// CHECK: %[[T:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<3x16x256xf32>)
+// CHECK: %[[FLAT:.*]] = tensor.collapse_shape %[[T]] {{\[\[}}0, 1, 2]] : tensor<3x16x256xf32> into tensor<12288xf32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c16 step %c8 iter_args(%{{.*}} = %{{.*}}) -> (vector<8xf32>)
+// CHECK: vector.transfer_read {{.*}} : tensor<{{[0-9]+}}xi8>, vector<8xi8>
+// CHECK: arith.extui %{{.*}} : vector<8xi8> to vector<8xi32>
+// CHECK-NOT: arith.minui
+// CHECK: vector.gather %[[FLAT]]
+// CHECK: vector.reduction <add>
+!pqb = !qet.packed<300x64xf32, #qet.pq<subspaces = 16, centroids = 256, rotated = false>>
+func.func @pq_bytes(%x: tensor<3x64xf32>, %w: !pqb) -> tensor<3x300xf32> {
+  %y = qet.qmatmul %x, %w : tensor<3x64xf32>, !pqb -> tensor<3x300xf32>
+  return %y : tensor<3x300xf32>
+}
+
+// -----
+
 // OPQ: x is rotated first (x R), then the PQ tables.
 // CHECK-LABEL: func.func @opq
 // CHECK: qet.storage %{{.*}}["rotation"]
@@ -108,31 +128,135 @@ func.func @opq(%x: tensor<1x16xf16>, %w: !opq) -> tensor<1x8xf16> {
 
 // -----
 
-// No fused kernel for HERA yet: decoded, then a contraction, with a remark.
+// HERA: per row, the codewords are copied into a row buffer (one 8-byte
+// load of codes serves 8 subspaces, each code clamped; float codebooks are
+// read in place from their bytes), then the swap tree is undone layer by
+// layer, deepest first, between row buffers: per 8 pairs of a block, the
+// minima and maxima halves are loaded, one byte of swap bits selects (S, L)
+// or (L, S), and the two are interleaved back; layer 1 writes the decoded
+// row, which every batch item dots in 16 lanes. The weight is never
+// decoded.
 // CHECK-LABEL: func.func @hera
-// CHECK: %[[W:.*]] = qet.dequantize
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[W]] : tensor<2x16xf32>, tensor<8x16xf32>)
-!hera = !qet.packed<8x16xf32, #qet.hera<subspaces = 2, centroids = 4, depth = 1>>
-func.func @hera(%x: tensor<2x16xf32>, %w: !hera) -> tensor<2x8xf32> {
-  // expected-remark @+1 {{convert-qet-to-scf: no fused kernel for #qet.hera<subspaces = 2, centroids = 4, depth = 1> yet; the weight is decoded, then multiplied}}
-  %y = qet.qmatmul %x, %w : tensor<2x16xf32>, !hera -> tensor<2x8xf32>
+// CHECK-NOT: qet.dequantize
+// CHECK: %[[BOOKS:.*]] = qet.storage %{{.*}}["codebooks"] {{.*}} -> tensor<1024xi8>
+// CHECK: %[[CODES:.*]] = qet.storage %{{.*}}["codes"] {{.*}} -> tensor<32xi8>
+// CHECK: %[[SWAPS:.*]] = qet.storage %{{.*}}["swap_bits"] {{.*}} -> tensor<64xi8>
+// CHECK: scf.for %[[ROW:.*]] = %{{.*}} to %c8 step %c1 iter_args(%[[Y:.*]] = %{{.*}}, %[[ROWBUF:.*]] = %{{.*}}, %[[BUF0:.*]] = %{{.*}}, %[[BUF1:.*]] = %{{.*}}) -> (tensor<2x8xf32>, tensor<64xf32>, tensor<64xf32>, tensor<64xf32>)
+// CHECK: %[[WORDS:.*]] = scf.for %{{.*}} = %{{.*}} to %c16 step %c8 iter_args(%[[W:.*]] = %[[BUF0]])
+// CHECK: vector.transfer_read %[[CODES]]{{.*}} : tensor<32xi8>, vector<8xi8>
+// CHECK: vector.bitcast %{{.*}} : vector<8xi8> to vector<1xi64>
+// CHECK-COUNT-8: vector.transfer_read %[[BOOKS]]{{.*}} : tensor<1024xi8>, vector<16xi8>
+// CHECK-NOT: vector.transfer_read %[[CODES]]
+// CHECK: scf.yield
+// Layer 2: two blocks of 32.
+// CHECK: %[[LAYER2:.*]] = scf.for %{{.*}} = %{{.*}} to %c2 step %c1 iter_args(%{{.*}} = %[[BUF1]])
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c16 step %c8
+// CHECK: %[[S2:.*]] = vector.transfer_read %[[WORDS]]
+// CHECK: %[[L2:.*]] = vector.transfer_read %[[WORDS]]
+// CHECK: tensor.extract %[[SWAPS]]
+// CHECK: vector.broadcast %{{.*}} : i32 to vector<8xi32>
+// CHECK: %[[MASK:.*]] = arith.cmpi ne
+// CHECK: %[[EVEN:.*]] = arith.select %[[MASK]], %[[S2]], %[[L2]] : vector<8xi1>, vector<8xf32>
+// CHECK: %[[ODD:.*]] = arith.select %[[MASK]], %[[L2]], %[[S2]] : vector<8xi1>, vector<8xf32>
+// CHECK: vector.interleave %[[EVEN]], %[[ODD]] : vector<8xf32> -> vector<16xf32>
+// Layer 1 into the decoded row.
+// CHECK: %[[DECODED:.*]] = scf.for %{{.*}} = %{{.*}} to %c32 step %c8 iter_args(%{{.*}} = %[[ROWBUF]])
+// CHECK: vector.transfer_read %[[LAYER2]]
+// CHECK: vector.interleave
+// CHECK: scf.for %[[B:.*]] = %{{.*}} to %c2 step %c1 iter_args(%{{.*}} = %[[Y]])
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c64 step %c16
+// CHECK: vector.transfer_read %[[DECODED]]
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK: vector.reduction <add>
+// CHECK: tensor.insert %{{.*}}[%[[B]], %[[ROW]]] : tensor<2x8xf32>
+// CHECK: scf.yield %{{.*}}, %[[DECODED]], %[[WORDS]], %[[LAYER2]]
+// CHECK-NOT: qet.qmatmul
+!hera = !qet.packed<8x64xf32, #qet.hera<subspaces = 16, centroids = 4, depth = 2>>
+func.func @hera(%x: tensor<2x64xf32>, %w: !hera) -> tensor<2x8xf32> {
+  %y = qet.qmatmul %x, %w : tensor<2x64xf32>, !hera -> tensor<2x8xf32>
   return %y : tensor<2x8xf32>
 }
 
 // -----
 
+// QET: a grid codebook is expanded to f32 once per call (level * step + lo,
+// no FMA); K = 40 gives halves of 20 and 10 (4 and 2 lanes, swap bits read
+// across bytes). The depth-0 residual stage adds its bf16 codewords (read
+// in place, widened) to the decoded row; the product has an 8-lane tail.
+// CHECK-LABEL: func.func @qet
+// CHECK-NOT: qet.dequantize
+// CHECK: %[[LEVELS:.*]] = qet.storage %{{.*}}["s1.codebook_levels"] {{.*}} -> tensor<200xi8>
+// CHECK: %[[S1BOOKS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<5x4x8xf32>)
+// CHECK: vector.transfer_read %[[LEVELS]]
+// CHECK: arith.uitofp
+// CHECK-NEXT: arith.mulf
+// CHECK-NEXT: arith.addf
+// CHECK: %[[S1SWAPS:.*]] = qet.storage %{{.*}}["s1.swap_bits"]
+// CHECK: %[[S2BOOKS:.*]] = qet.storage %{{.*}}["s2.codebooks"] {{.*}} -> tensor<160xi8>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c6 step %c1 iter_args({{.*}}) -> (tensor<3x6xf32>, tensor<40xf32>, tensor<40xf32>, tensor<40xf32>)
+// CHECK: vector.transfer_read %[[S1BOOKS]]{{.*}} : tensor<5x4x8xf32>, vector<8xf32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c10 step %c2
+// CHECK: vector.transfer_read %[[S1SWAPS]]
+// CHECK: vector.interleave %{{.*}} : vector<2xf32> -> vector<4xf32>
+// CHECK: %[[S1:.*]] = scf.for %{{.*}} = %{{.*}} to %c20 step %c4
+// CHECK: vector.interleave %{{.*}} : vector<4xf32> -> vector<8xf32>
+// CHECK: %[[ROW:.*]] = scf.for %{{.*}} = %{{.*}} to %c5 step %c1 iter_args(%[[ACC:.*]] = %[[S1]])
+// CHECK: vector.transfer_read %[[S2BOOKS]]{{.*}} : tensor<160xi8>, vector<16xi8>
+// CHECK: vector.bitcast %{{.*}} : vector<16xi8> to vector<8xbf16>
+// CHECK: %[[WORD:.*]] = arith.extf %{{.*}} : vector<8xbf16> to vector<8xf32>
+// CHECK: %[[OLD:.*]] = vector.transfer_read %[[ACC]]
+// CHECK: arith.addf %[[OLD]], %[[WORD]] : vector<8xf32>
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c3 step %c1
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c32 step %c16
+// CHECK: vector.fma {{.*}} : vector<16xf32>
+// CHECK: vector.transfer_read %[[ROW]][%c32]{{.*}} : tensor<40xf32>, vector<8xf32>
+// CHECK: vector.fma {{.*}} : vector<8xf32>
+// CHECK: arith.truncf %{{.*}} : f32 to bf16
+!qet = !qet.packed<6x40xbf16, #qet.qet<subspaces = 5, depths = [2, 0], centroids = [4, 2], codebook_bits = [10, 0]>>
+func.func @qet(%x: tensor<3x40xbf16>, %w: !qet) -> tensor<3x6xbf16> {
+  %y = qet.qmatmul %x, %w : tensor<3x40xbf16>, !qet -> tensor<3x6xbf16>
+  return %y : tensor<3x6xbf16>
+}
+
+// -----
+
+// No fused kernel for LOPQ yet: decoded, then a contraction, with a remark.
+// CHECK-LABEL: func.func @lopq
+// CHECK: %[[W:.*]] = qet.dequantize
+// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[W]] : tensor<2x16xf32>, tensor<6x16xf32>)
+!lopq = !qet.packed<6x16xf32, #qet.lopq<subspaces = 2, cluster_rows = [4, 2], cluster_centroids = [2, 2]>>
+func.func @lopq(%x: tensor<2x16xf32>, %w: !lopq) -> tensor<2x6xf32> {
+  // expected-remark @+1 {{convert-qet-to-scf: no fused kernel for #qet.lopq<subspaces = 2, cluster_rows = [4, 2], cluster_centroids = [2, 2]> yet; the weight is decoded, then multiplied}}
+  %y = qet.qmatmul %x, %w : tensor<2x16xf32>, !lopq -> tensor<2x6xf32>
+  return %y : tensor<2x6xf32>
+}
+
+// -----
+
 // VPTQ: the input is permuted and scaled once (xs), the bias term summed
-// once (beta); each output sums codebook entries picked by indices read from
-// their word-aligned rows, per column group, then the outlier columns.
+// once (beta) and used to seed y; per batch item and vector row (v = 4: two
+// full rows of vectors, then the partial third), a vector<4xf32>
+// accumulator takes each column's codebook entry (+ residual entry), read
+// as one vector with its index read once from its word-aligned row, times
+// xs; then the outlier columns the same way with their vector length 2.
 // CHECK-LABEL: func.func @vq
 // CHECK-NOT: qet.dequantize
 // CHECK: qet.storage %{{.*}}["perm"]
 // CHECK: %[[XS:.*]] = linalg.generic {{.*}} outs(%{{.*}} : tensor<2x24xf32>)
 // CHECK: %[[BETA:.*]] = linalg.generic {{.*}} iterator_types = ["parallel", "reduction"]{{.*}} outs(%{{.*}} : tensor<2xf32>)
 // CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x10xf32>)
-// CHECK-COUNT-2: scf.for %{{.*}} = %{{.*}} to %c10 step %c1
-// CHECK: scf.for %{{.*}} = %{{.*}} to %c4 step %c1
 // CHECK: tensor.extract %[[BETA]]
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c2 step %c1
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c2 step %c1
+// CHECK: scf.for %{{.*}} = %{{.*}} to %c10 step %c1 iter_args(%{{.*}} = %{{.*}}) -> (vector<4xf32>)
+// CHECK: tensor.extract %[[XS]]
+// CHECK: vector.transfer_read {{.*}} {in_bounds = [true]} : tensor<2x16x4xf32>, vector<4xf32>
+// CHECK: vector.transfer_read {{.*}} {in_bounds = [true]} : tensor<2x4x4xf32>, vector<4xf32>
+// CHECK: vector.fma {{.*}} : vector<4xf32>
+// CHECK: vector.transfer_write {{.*}} {in_bounds = [true]} : vector<4xf32>, tensor<2x10xf32>
+// CHECK: vector.transfer_write %{{.*}}, %{{.*}}[%{{.*}}, %c8] : vector<4xf32>, tensor<2x10xf32>
+// CHECK: vector.transfer_read {{.*}} : tensor<1x8x2xf32>, vector<2xf32>
+// CHECK: vector.fma {{.*}} : vector<2xf32>
 !vq = !qet.packed<10x24xf32, #qet.vq<vector = 4, index_bits = 4, residual_bits = 2, groups = 2, group_size = 10, outlier_columns = 4, outlier_vector = 2, outlier_bits = 3, permuted = true, normalized = true>>
 func.func @vq(%x: tensor<2x24xf32>, %w: !vq) -> tensor<2x10xf32> {
   %y = qet.qmatmul %x, %w : tensor<2x24xf32>, !vq -> tensor<2x10xf32>

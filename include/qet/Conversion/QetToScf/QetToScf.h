@@ -6,6 +6,9 @@
 
 namespace mlir::qet {
 
+/// How convert-qet-to-scf's 4-bit RTN kernel reads the input.
+enum class ActivationPrecision { F32, I16, I8 };
+
 #define GEN_PASS_DECL_CONVERTQETTOSCF
 #include "qet/Conversion/Passes.h.inc"
 

@@ -89,10 +89,27 @@ def QetFuseDequant : Pass<"qet-fuse-dequant"> {
     `qet-quantize-weights` writes it) becomes `qet.qmatmul`, which decodes
     inside the product and never materializes the dense weight:
     `linalg.matmul(x, transpose(dequantize(p)))`, `linalg.matmul` with the
-    weight indexed (n, k), and `linalg.matvec(dequantize(p), x)`. A
+    weight indexed (n, k), and `linalg.matvec(dequantize(p), x)`.
+    `linalg.batch_matmul` whose weight is one decoded matrix for every
+    batch element (a 2-D operand the indexing map broadcasts,
+    `linalg.broadcast` of it, or for a batch of one its
+    `tensor.expand_shape`; directly indexed (b, n, k) or under the
+    [0, 2, 1] transpose) becomes `qet.qmatmul` of the input collapsed to
+    (B M) x K, expanded back. Per-batch weights (`qet-quantize-weights`
+    stacks B slabs into one (B N) x K matrix) keep the decoded matrix. A
     zero-filled accumulator is dropped; any other is added to the product.
-    Batched weights (`linalg.batch_matmul`) and other uses keep the decoded
-    matrix.
+
+    Attention over packed QJL keys becomes `qet.qjl_attention`. The one
+    form matched, from its last op back:
+    `linalg.matmul(linalg.softmax dimension(1) (S), V)` where S is the
+    score matrix (heads x tokens, f32), optionally scaled by an f32
+    constant in an element-wise `linalg.generic` (`in * c`; `scale` = c,
+    else 1), and the score is `qet.qmatmul %q, %keys` of a `#qet.qjl` key
+    matrix or the `linalg.matmul` of `%q` and its `qet.dequantize` (the
+    estimator's implied keys, so the product is the estimator) that
+    becomes it, into a zero-filled accumulator. The value product must
+    accumulate in f32. The chain stays when the score, the scaled score or
+    the softmax has another user.
   }];
   let dependentDialects = [
     "::mlir::arith::ArithDialect",
