@@ -58,9 +58,10 @@ def ConvertQetToScf : Pass<"convert-qet-to-scf"> {
     vector<8xi1> mask that selects the projected entries, the score is
     sqrt(pi/2)/m * norm * (2 sum_sel - sum), outliers as the scheme stores
     them; attention adds a max-subtracted softmax and the value product;
-    `qet.qjl_sketch` packs sign bits and norms. LOPQ is decoded with
-    `qet.dequantize` and multiplied by a `linalg` contraction, with a remark
-    (no fused kernel yet).
+    `qet.qjl_sketch` packs sign bits and norms. LOPQ: per non-empty
+    cluster, the OPQ product of its rows (x R_c, its tables), stacked in
+    cluster order and read back per row at its place from a scan of the
+    labels.
 
     `activations=i16|i8` lets the 4-bit RTN kernel quantize each group of
     the input to 16/8-bit integers (symmetric, scale max|x_g| / 32767 or

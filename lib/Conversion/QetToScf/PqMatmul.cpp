@@ -1,7 +1,8 @@
 //===- PqMatmul.cpp - qet.qmatmul of PQ/OPQ weights as table lookups ------===//
 //
 // W's row n is the concatenation of codewords C[s, code(n, s)] (times R^T
-// for OPQ), so
+// for OPQ; LOPQ: per cluster, the products stacked and read back per row),
+// so
 //   y[b, n] = sum_s T[b, s, code(n, s)],  T[b, s, c] = <x'_s[b], C[s, c]>
 // with x' = x (PQ) or x R (OPQ: W = P R^T, so W x = P (R^T x)). The tables
 // cost B * K * D multiply-adds per call; each output then costs M lookups
@@ -18,6 +19,9 @@
 
 #include "qet/Conversion/QetToLinalg/QetToLinalg.h"
 #include "qet/Dialect/Qet/IR/QetOps.h"
+#include "qet/Dialect/Qet/Utils/ElementwiseBuilders.h"
+#include "qet/Dialect/Qet/Utils/LopqRows.h"
+#include "qet/Quantizer/Lopq.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -127,117 +131,190 @@ Value gatherSums(OpBuilder &b, Location loc, Value tables, Value codes,
       .getResult(0);
 }
 
+/// y[b, j] = sum_s T[b, s, code(j, s)] for the `rows` rows of the PQ model
+/// in `packed`'s components `prefix`codebooks and `prefix`codes (M
+/// subspaces, K centroids), x rotated first by `prefix`rotation when
+/// `rotated` (OPQ: W = P R^T, so W x = P (R^T x)).
+Value pqProduct(OpBuilder &rewriter, Location loc, Value x, Value packed,
+                StringRef prefix, int64_t rows, int64_t m, int64_t k,
+                bool rotated) {
+  auto type = cast<PackedType>(packed.getType());
+  MLIRContext *ctx = rewriter.getContext();
+  int64_t batch = cast<RankedTensorType>(x.getType()).getDimSize(0),
+          cols = type.getCols(), sub = cols / m;
+  SmallVector<StorageComponent> components = type.getComponents();
+  auto name = [&](StringRef component) { return (prefix + component).str(); };
+
+  auto reduceLast = [&](int64_t parallel) {
+    SmallVector<utils::IteratorType> it(parallel,
+                                        utils::IteratorType::parallel);
+    it.push_back(utils::IteratorType::reduction);
+    return it;
+  };
+  auto multiplyAdd = [](OpBuilder &nb, Location nl, ValueRange args,
+                        ValueRange) -> Value {
+    Value product = arith::MulFOp::create(nb, nl, args[0], args[1]);
+    return arith::AddFOp::create(nb, nl, args[2], product);
+  };
+  if (rotated) {
+    // x'[b, j] = sum_i x[b, i] R[i, j].
+    Value r =
+        packedFloats(rewriter, loc, packed, name("rotation"), {cols, cols});
+    AffineExpr b, j, i;
+    bindDims(ctx, b, j, i);
+    SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {b, i}, ctx),
+                                   AffineMap::get(3, 0, {i, j}, ctx),
+                                   AffineMap::get(3, 0, {b, j}, ctx)};
+    x = contraction(rewriter, loc, {batch, cols}, maps, ValueRange{x, r},
+                    reduceLast(2), multiplyAdd);
+  }
+
+  // T[b, s, c] = sum_e x'[b, s * sub + e] C[s, c, e].
+  Value books =
+      packedFloats(rewriter, loc, packed, name("codebooks"), {m, k, sub});
+  Value grouped = tensor::ExpandShapeOp::create(
+      rewriter, loc,
+      RankedTensorType::get({batch, m, sub}, rewriter.getF32Type()), x,
+      SmallVector<ReassociationIndices>{{0}, {1, 2}});
+  AffineExpr b, s, c, e;
+  bindDims(ctx, b, s, c, e);
+  SmallVector<AffineMap> tableMaps = {AffineMap::get(4, 0, {b, s, e}, ctx),
+                                      AffineMap::get(4, 0, {s, c, e}, ctx),
+                                      AffineMap::get(4, 0, {b, s, c}, ctx)};
+  Value tables =
+      contraction(rewriter, loc, {batch, m, k}, tableMaps,
+                  ValueRange{grouped, books}, reduceLast(3), multiplyAdd);
+
+  // y[b, n] = sum_s T[b, s, code(n, s)].
+  const StorageComponent &codes = findComponent(components, name("codes"));
+  Value codeBytes = packedBytes(rewriter, loc, packed, name("codes"));
+  int64_t bits = codes.bitsEach, lastByte = codes.bytes() - 1;
+  if (bits == 8 && m % 8 == 0 && batch * m * k < (int64_t{1} << 31))
+    return gatherSums(rewriter, loc, tables, codeBytes, batch, rows, m, k);
+  AffineExpr bb, n;
+  bindDims(ctx, bb, n);
+  SmallVector<AffineMap> sumMaps = {AffineMap::get(2, 0, {bb, n}, ctx)};
+  SmallVector<utils::IteratorType> parallel2(2, utils::IteratorType::parallel);
+  Value y = contraction(
+      rewriter, loc, {batch, rows}, sumMaps, ValueRange{}, parallel2,
+      [&](OpBuilder &nb, Location nl, ValueRange args,
+          ValueRange idx) -> Value {
+        auto c = [&](int64_t v) -> Value {
+          return arith::ConstantIndexOp::create(nb, nl, v);
+        };
+        auto loop = scf::ForOp::create(
+            nb, nl, c(0), c(m), c(1), ValueRange{args[0]},
+            [&](OpBuilder &lb, Location ll, Value sIndex, ValueRange acc) {
+              Value code = arith::ConstantIndexOp::create(lb, ll, 0);
+              if (bits > 0) { // one centroid: every code is 0
+                Value field = arith::AddIOp::create(
+                    lb, ll,
+                    arith::MulIOp::create(
+                        lb, ll, idx[1],
+                        arith::ConstantIndexOp::create(lb, ll, m)),
+                    sIndex);
+                Value bit = arith::MulIOp::create(
+                    lb, ll, field,
+                    arith::ConstantIndexOp::create(lb, ll, bits));
+                Value value =
+                    extractBitField(lb, ll, codeBytes, Value(), bit, bits,
+                                    lastByte, lb.getI32Type(), false);
+                // Clamped: a corrupt code cannot read outside the table.
+                code = arith::MinUIOp::create(
+                    lb, ll,
+                    arith::IndexCastUIOp::create(lb, ll, lb.getIndexType(),
+                                                 value),
+                    arith::ConstantIndexOp::create(lb, ll, k - 1));
+              }
+              Value entry = tensor::ExtractOp::create(
+                  lb, ll, tables, ValueRange{idx[0], sIndex, code});
+              scf::YieldOp::create(
+                  lb, ll,
+                  ValueRange{arith::AddFOp::create(lb, ll, acc[0], entry)
+                                 .getResult()});
+            });
+        return loop.getResult(0);
+      });
+  return y;
+}
+
 struct PqQMatmulLowering : QMatmulLowering<PqAttr> {
   using QMatmulLowering::QMatmulLowering;
 
   Value build(PatternRewriter &rewriter, QMatmulOp op, PqAttr pq,
               Value x) const override {
-    PackedType type = op.getWeight().getType();
-    auto xType = op.getInput().getType();
+    return pqProduct(rewriter, op.getLoc(), x, op.getWeight(), "",
+                     op.getWeight().getType().getRows(),
+                     static_cast<int64_t>(pq.getSubspaces()),
+                     static_cast<int64_t>(pq.getCentroids()), pq.getRotated());
+  }
+};
+
+/// LOPQ: each non-empty cluster c is an OPQ model of its rows, so its
+/// products are pqProduct with x R_c; they are stacked in cluster order and
+/// row n reads its cluster's product at its rank among that cluster's rows
+/// (lopqRowPositions, the scan qet-decompose uses).
+struct LopqQMatmulLowering : QMatmulLowering<LopqAttr> {
+  using QMatmulLowering::QMatmulLowering;
+
+  Value build(PatternRewriter &rewriter, QMatmulOp op, LopqAttr lopq,
+              Value x) const override {
     Location loc = op.getLoc();
-    MLIRContext *ctx = rewriter.getContext();
     Value packed = op.getWeight();
-    int64_t batch = xType.getDimSize(0), rows = type.getRows(),
-            cols = type.getCols();
-    int64_t m = static_cast<int64_t>(pq.getSubspaces()),
-            k = static_cast<int64_t>(pq.getCentroids()), sub = cols / m;
-    SmallVector<StorageComponent> components = type.getComponents();
-
-    auto reduceLast = [&](int64_t parallel) {
-      SmallVector<utils::IteratorType> it(parallel,
-                                          utils::IteratorType::parallel);
-      it.push_back(utils::IteratorType::reduction);
-      return it;
-    };
-    auto multiplyAdd = [](OpBuilder &nb, Location nl, ValueRange args,
-                          ValueRange) -> Value {
-      Value product = arith::MulFOp::create(nb, nl, args[0], args[1]);
-      return arith::AddFOp::create(nb, nl, args[2], product);
-    };
-    if (pq.getRotated()) {
-      // x'[b, j] = sum_i x[b, i] R[i, j].
-      Value r = packedFloats(rewriter, loc, packed, "rotation", {cols, cols});
-      AffineExpr b, j, i;
-      bindDims(ctx, b, j, i);
-      SmallVector<AffineMap> maps = {AffineMap::get(3, 0, {b, i}, ctx),
-                                     AffineMap::get(3, 0, {i, j}, ctx),
-                                     AffineMap::get(3, 0, {b, j}, ctx)};
-      x = contraction(rewriter, loc, {batch, cols}, maps, ValueRange{x, r},
-                      reduceLast(2), multiplyAdd);
+    PackedType type = op.getWeight().getType();
+    int64_t batch = cast<RankedTensorType>(x.getType()).getDimSize(0),
+            rows = type.getRows();
+    ArrayRef<int64_t> clusterRows = lopq.getClusterRows().asArrayRef();
+    ArrayRef<int64_t> centroids = lopq.getClusterCentroids().asArrayRef();
+    int64_t m = static_cast<int64_t>(lopq.getSubspaces());
+    Value stacked = tensor::EmptyOp::create(rewriter, loc, {batch, rows},
+                                            rewriter.getF32Type());
+    int64_t offset = 0;
+    for (size_t c = 0; c < clusterRows.size(); ++c) {
+      if (clusterRows[c] == 0)
+        continue;
+      Value part = pqProduct(rewriter, loc, x, packed,
+                             ::qet::quant::lopqClusterPrefix(c), clusterRows[c],
+                             m, centroids[c], /*rotated=*/true);
+      SmallVector<OpFoldResult> offsets = {rewriter.getIndexAttr(0),
+                                           rewriter.getIndexAttr(offset)};
+      SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(batch),
+                                         rewriter.getIndexAttr(clusterRows[c])};
+      SmallVector<OpFoldResult> strides(2, rewriter.getIndexAttr(1));
+      stacked = tensor::InsertSliceOp::create(rewriter, loc, part, stacked,
+                                              offsets, sizes, strides);
+      offset += clusterRows[c];
     }
-
-    // T[b, s, c] = sum_e x'[b, s * sub + e] C[s, c, e].
-    Value books = packedFloats(rewriter, loc, packed, "codebooks", {m, k, sub});
-    Value grouped = tensor::ExpandShapeOp::create(
-        rewriter, loc,
-        RankedTensorType::get({batch, m, sub}, rewriter.getF32Type()), x,
-        SmallVector<ReassociationIndices>{{0}, {1, 2}});
-    AffineExpr b, s, c, e;
-    bindDims(ctx, b, s, c, e);
-    SmallVector<AffineMap> tableMaps = {AffineMap::get(4, 0, {b, s, e}, ctx),
-                                        AffineMap::get(4, 0, {s, c, e}, ctx),
-                                        AffineMap::get(4, 0, {b, s, c}, ctx)};
-    Value tables =
-        contraction(rewriter, loc, {batch, m, k}, tableMaps,
-                    ValueRange{grouped, books}, reduceLast(3), multiplyAdd);
-
-    // y[b, n] = sum_s T[b, s, code(n, s)].
-    const StorageComponent &codes = findComponent(components, "codes");
-    Value codeBytes = packedBytes(rewriter, loc, packed, "codes");
-    int64_t bits = codes.bitsEach, lastByte = codes.bytes() - 1;
-    if (bits == 8 && m % 8 == 0 && batch * m * k < (int64_t{1} << 31))
-      return gatherSums(rewriter, loc, tables, codeBytes, batch, rows, m, k);
-    AffineExpr bb, n;
-    bindDims(ctx, bb, n);
-    SmallVector<AffineMap> sumMaps = {AffineMap::get(2, 0, {bb, n}, ctx)};
-    SmallVector<utils::IteratorType> parallel2(2,
-                                               utils::IteratorType::parallel);
-    Value y = contraction(
-        rewriter, loc, {batch, rows}, sumMaps, ValueRange{}, parallel2,
-        [&](OpBuilder &nb, Location nl, ValueRange args,
-            ValueRange idx) -> Value {
-          auto c = [&](int64_t v) -> Value {
-            return arith::ConstantIndexOp::create(nb, nl, v);
-          };
-          auto loop = scf::ForOp::create(
-              nb, nl, c(0), c(m), c(1), ValueRange{args[0]},
-              [&](OpBuilder &lb, Location ll, Value sIndex, ValueRange acc) {
-                Value code = arith::ConstantIndexOp::create(lb, ll, 0);
-                if (bits > 0) { // one centroid: every code is 0
-                  Value field = arith::AddIOp::create(
-                      lb, ll,
-                      arith::MulIOp::create(
-                          lb, ll, idx[1],
-                          arith::ConstantIndexOp::create(lb, ll, m)),
-                      sIndex);
-                  Value bit = arith::MulIOp::create(
-                      lb, ll, field,
-                      arith::ConstantIndexOp::create(lb, ll, bits));
-                  Value value =
-                      extractBitField(lb, ll, codeBytes, Value(), bit, bits,
-                                      lastByte, lb.getI32Type(), false);
-                  // Clamped: a corrupt code cannot read outside the table.
-                  code = arith::MinUIOp::create(
-                      lb, ll,
-                      arith::IndexCastUIOp::create(lb, ll, lb.getIndexType(),
-                                                   value),
-                      arith::ConstantIndexOp::create(lb, ll, k - 1));
-                }
-                Value entry = tensor::ExtractOp::create(
-                    lb, ll, tables, ValueRange{idx[0], sIndex, code});
-                scf::YieldOp::create(
-                    lb, ll,
-                    ValueRange{arith::AddFOp::create(lb, ll, acc[0], entry)
-                                   .getResult()});
-              });
-          return loop.getResult(0);
-        });
-    return y;
+    // One cluster stores no label bits: every label is 0.
+    const StorageComponent &labelField =
+        findComponent(type.getComponents(), "labels");
+    auto labelsType = RankedTensorType::get({rows}, rewriter.getI32Type());
+    Value labels =
+        labelField.bitsEach == 0
+            ? arith::ConstantOp::create(
+                  rewriter, loc, labelsType,
+                  DenseElementsAttr::get(labelsType,
+                                         rewriter.getI32IntegerAttr(0)))
+                  .getResult()
+            : BitUnpackOp::create(
+                  rewriter, loc, labelsType,
+                  packedBytes(rewriter, loc, packed, "labels"),
+                  rewriter.getI64IntegerAttr(labelField.bitsEach), UnitAttr())
+                  .getResult();
+    Value rowOf = lopqRowPositions(rewriter, loc, labels, clusterRows);
+    return generate(rewriter, loc,
+                    RankedTensorType::get({batch, rows}, rewriter.getF32Type()),
+                    [&](OpBuilder &nb, Location nl, ValueRange idx) -> Value {
+                      Value r =
+                          tensor::ExtractOp::create(nb, nl, rowOf, idx[1]);
+                      return tensor::ExtractOp::create(nb, nl, stacked,
+                                                       ValueRange{idx[0], r});
+                    });
   }
 };
 
 } // namespace
 
 void mlir::qet::populatePqQMatmulToScfPatterns(RewritePatternSet &patterns) {
-  patterns.add<PqQMatmulLowering>(patterns.getContext());
+  patterns.add<PqQMatmulLowering, LopqQMatmulLowering>(patterns.getContext());
 }

@@ -1,12 +1,13 @@
 //===- QetToScf.cpp - qet fused ops to loops ------------------------------===//
 //
 // convert-qet-to-scf: qet.qmatmul becomes generated code that decodes inside
-// the product (RtnMatmul.cpp: RTN; PqMatmul.cpp: PQ/OPQ lookup tables;
-// VptqMatmul.cpp: VPTQ codebook sums; QetMatmul.cpp: HERA/QET rows decoded
-// and unswapped one at a time, then dotted with every input).
-// Schemes without such a kernel yet (LOPQ) are decoded with qet.dequantize
-// and multiplied by a linalg contraction, with a remark saying so, so every
-// scheme still compiles.
+// the product (RtnMatmul.cpp, RtnIntegerProduct.cpp: RTN; PqMatmul.cpp:
+// PQ/OPQ/LOPQ lookup tables; VptqMatmul.cpp: VPTQ codebook-vector sums;
+// QetMatmul.cpp: HERA/QET rows decoded and unswapped one at a time, then
+// dotted with every input; QjlScores/QjlAttention/QjlSketch.cpp: QJL).
+// A product that no fused kernel takes (QJL keys whose JL matrix is too
+// large to embed) is decoded with qet.dequantize and multiplied by a linalg
+// contraction, with a remark saying so.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,7 +42,7 @@ struct DecodedQMatmul : OpRewritePattern<QMatmulOp> {
   LogicalResult matchAndRewrite(QMatmulOp op,
                                 PatternRewriter &rewriter) const override {
     PackedType type = op.getWeight().getType();
-    if (isa<RtnAttr, PqAttr, VqAttr, HeraAttr, QetSchemeAttr>(
+    if (isa<RtnAttr, PqAttr, LopqAttr, VqAttr, HeraAttr, QetSchemeAttr>(
             type.getScheme()))
       return failure(); // RtnMatmul, PqMatmul, VptqMatmul, QetMatmul.cpp
     if (!op.getInput().getType().hasStaticShape() ||

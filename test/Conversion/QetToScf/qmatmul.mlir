@@ -220,13 +220,23 @@ func.func @qet(%x: tensor<3x40xbf16>, %w: !qet) -> tensor<3x6xbf16> {
 
 // -----
 
-// No fused kernel for LOPQ yet: decoded, then a contraction, with a remark.
+// LOPQ: per non-empty cluster, x rotated by the cluster's R, its tables and
+// the sums over its rows' codes (an OPQ product of its rows), stacked in
+// cluster order; a scan of the labels gives each row its place in the stack.
 // CHECK-LABEL: func.func @lopq
-// CHECK: %[[W:.*]] = qet.dequantize
-// CHECK: linalg.generic {{.*}} ins(%{{.*}}, %[[W]] : tensor<2x16xf32>, tensor<6x16xf32>)
+// CHECK-NOT: qet.dequantize
+// CHECK: qet.storage %{{.*}}["c0.rotation"]
+// CHECK: qet.storage %{{.*}}["c0.codes"]
+// CHECK: %[[S0:.*]] = tensor.insert_slice %{{.*}} into %{{.*}}[0, 0] [2, 4] [1, 1] : tensor<2x4xf32> into tensor<2x6xf32>
+// CHECK: qet.storage %{{.*}}["c1.rotation"]
+// CHECK: %[[S1:.*]] = tensor.insert_slice %{{.*}} into %[[S0]][0, 4] [2, 2] [1, 1] : tensor<2x2xf32> into tensor<2x6xf32>
+// CHECK: qet.bit_unpack %{{.*}} {bits = 1 : i64} : tensor<1xi8> -> tensor<6xi32>
+// CHECK: %[[POS:.*]]:2 = scf.for {{.*}} -> (tensor<6xindex>, tensor<2xindex>)
+// CHECK: linalg.generic {{.*}} outs(%{{.*}} : tensor<2x6xf32>)
+// CHECK: tensor.extract %[[POS]]#0
+// CHECK: tensor.extract %[[S1]]
 !lopq = !qet.packed<6x16xf32, #qet.lopq<subspaces = 2, cluster_rows = [4, 2], cluster_centroids = [2, 2]>>
 func.func @lopq(%x: tensor<2x16xf32>, %w: !lopq) -> tensor<2x6xf32> {
-  // expected-remark @+1 {{convert-qet-to-scf: no fused kernel for #qet.lopq<subspaces = 2, cluster_rows = [4, 2], cluster_centroids = [2, 2]> yet; the weight is decoded, then multiplied}}
   %y = qet.qmatmul %x, %w : tensor<2x16xf32>, !lopq -> tensor<2x6xf32>
   return %y : tensor<2x6xf32>
 }

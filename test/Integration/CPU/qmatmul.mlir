@@ -2,8 +2,8 @@
 // for every weight scheme through both CPU backends of qet-cpu-pipeline:
 // generated code (backend=scf: RTN's vector kernel for 4-bit codes, its
 // fused contraction otherwise; PQ/OPQ lookup tables; VPTQ codebook sums;
-// HERA/QET rows decoded and unswapped one at a time; decode-then-multiply
-// for LOPQ)
+// HERA/QET rows decoded and unswapped one at a time; LOPQ per-cluster
+// tables, stacked and read back per row)
 // and the runtime's kernels (backend=runtime: RTN from the module, every
 // scheme from a container written by qet-externalize). Shapes: 3 x 256 times
 // 256 x 24 (vector kernel), 1 x 100 times 100 x 7 (K not a multiple of the
@@ -46,6 +46,13 @@
 // GATHER: vector.interleave
 // GATHER-LABEL: func.func @tall
 // GATHER: vector.interleave
+// And LOPQ's products to per-cluster tables, never to the fallback:
+// RUN: qet-opt %s --qet-quantize-weights="scheme=lopq bpe=8 min-elements=7000" \
+// RUN:   --qet-fuse-dequant --convert-qet-to-scf 2>&1 \
+// RUN: | FileCheck %s --check-prefix=LOPQ
+// LOPQ: qet-quantize-weights: 512x16 'f32' weight -> #qet.lopq<
+// LOPQ-NOT: no fused kernel
+// LOPQ: tensor.insert_slice
 // RUN: %{check}
 // REDEFINE: %{backend} = runtime
 // RUN: %{check}

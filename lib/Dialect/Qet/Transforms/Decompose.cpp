@@ -10,6 +10,7 @@
 #include "qet/Dialect/Qet/IR/QetOps.h"
 #include "qet/Dialect/Qet/Transforms/Passes.h"
 #include "qet/Dialect/Qet/Utils/ElementwiseBuilders.h"
+#include "qet/Dialect/Qet/Utils/LopqRows.h"
 #include "qet/Quantizer/Lopq.h"
 #include "qet/Quantizer/Qet.h"
 
@@ -35,12 +36,14 @@ namespace {
 Value bitsToFloat(OpBuilder &b, Location loc, Value raw, Type floatType,
                   bool widen) {
   Type result = widen ? b.getF32Type() : floatType;
-  return mapElements(b, loc, raw, result, [&](OpBuilder &nb, Location nl, Value v) {
-    Value f = arith::BitcastOp::create(nb, nl, floatType, v);
-    return widen && !floatType.isF32()
-               ? arith::ExtFOp::create(nb, nl, nb.getF32Type(), f).getResult()
-               : f;
-  });
+  return mapElements(
+      b, loc, raw, result, [&](OpBuilder &nb, Location nl, Value v) {
+        Value f = arith::BitcastOp::create(nb, nl, floatType, v);
+        return widen && !floatType.isF32()
+                   ? arith::ExtFOp::create(nb, nl, nb.getF32Type(), f)
+                         .getResult()
+                   : f;
+      });
 }
 
 /// Builds the decode of one packed value.
@@ -72,7 +75,9 @@ public:
     auto resultType = RankedTensorType::get(shape, b.getIntegerType(width));
     if (c.bitsEach == 0) // a single centroid: every index is 0
       return arith::ConstantOp::create(
-          b, loc, resultType, DenseElementsAttr::get(resultType, b.getIntegerAttr(b.getIntegerType(width), 0)));
+          b, loc, resultType,
+          DenseElementsAttr::get(resultType,
+                                 b.getIntegerAttr(b.getIntegerType(width), 0)));
     return BitUnpackOp::create(b, loc, resultType, bytes(name),
                                b.getI64IntegerAttr(c.bitsEach),
                                signExtend ? b.getUnitAttr() : UnitAttr());
@@ -129,12 +134,17 @@ public:
     return linalg::GenericOp::create(
                b, loc, resultType, ValueRange{levels}, ValueRange{init},
                SmallVector<AffineMap>{id, id},
-               SmallVector<utils::IteratorType>(3, utils::IteratorType::parallel),
+               SmallVector<utils::IteratorType>(3,
+                                                utils::IteratorType::parallel),
                [&](OpBuilder &nb, Location nl, ValueRange args) {
                  // level * step, rounded, then + lo: no FMA, as the library.
-                 Value level = arith::UIToFPOp::create(nb, nl, nb.getF32Type(), args[0]);
+                 Value level =
+                     arith::UIToFPOp::create(nb, nl, nb.getF32Type(), args[0]);
                  Value scaled = arith::MulFOp::create(nb, nl, level, step);
-                 linalg::YieldOp::create(nb, nl, ValueRange{arith::AddFOp::create(nb, nl, scaled, lo).getResult()});
+                 linalg::YieldOp::create(
+                     nb, nl,
+                     ValueRange{arith::AddFOp::create(nb, nl, scaled, lo)
+                                    .getResult()});
                })
         .getResult(0);
   }
@@ -159,10 +169,10 @@ public:
     ArrayRef<int64_t> sizes = cast<RankedTensorType>(part.getType()).getShape();
     SmallVector<int64_t> strides(offsets.size(), 1);
     MLIRContext *ctx = b.getContext();
-    return tensor::InsertSliceOp::create(
-        b, loc, part, into, getAsIndexOpFoldResult(ctx, offsets),
-        getAsIndexOpFoldResult(ctx, sizes),
-        getAsIndexOpFoldResult(ctx, strides));
+    return tensor::InsertSliceOp::create(b, loc, part, into,
+                                         getAsIndexOpFoldResult(ctx, offsets),
+                                         getAsIndexOpFoldResult(ctx, sizes),
+                                         getAsIndexOpFoldResult(ctx, strides));
   }
 
   Value transpose(Value x) {
@@ -207,18 +217,18 @@ public:
 
   /// Codes (fields >> shift) & (2^bits - 1), element-wise.
   Value bitField(Value fields, int64_t shift, int64_t bits) {
-    return mapElements(b, loc, fields, b.getI32Type(),
-                       [&](OpBuilder &nb, Location nl, Value v) -> Value {
-                         Type i32 = nb.getI32Type();
-                         if (shift)
-                           v = arith::ShRUIOp::create(
-                               nb, nl, v,
-                               arith::ConstantIntOp::create(nb, nl, i32, shift));
-                         return arith::AndIOp::create(
-                             nb, nl, v,
-                             arith::ConstantIntOp::create(
-                                 nb, nl, i32, (int64_t{1} << bits) - 1));
-                       });
+    return mapElements(
+        b, loc, fields, b.getI32Type(),
+        [&](OpBuilder &nb, Location nl, Value v) -> Value {
+          Type i32 = nb.getI32Type();
+          if (shift)
+            v = arith::ShRUIOp::create(
+                nb, nl, v, arith::ConstantIntOp::create(nb, nl, i32, shift));
+          return arith::AndIOp::create(
+              nb, nl, v,
+              arith::ConstantIntOp::create(nb, nl, i32,
+                                           (int64_t{1} << bits) - 1));
+        });
   }
 
   /// Column vectors of length `v` (vptq.md §7): `codes` (vectorRows x cols)
@@ -270,13 +280,13 @@ public:
         rb ? floats("Cr", {groups, int64_t{1} << rb, v}, /*half=*/true)
            : Value();
     // The transposed reconstruction, permuted columns as rows.
-    Value permuted = tensor::EmptyOp::create(b, loc, {cols, rows},
-                                             b.getF32Type());
+    Value permuted =
+        tensor::EmptyOp::create(b, loc, {cols, rows}, b.getF32Type());
     for (int64_t g = 0; g < groups; ++g) {
       Value groupFields = slice(indices, {g * vectorRows, 0}, {vectorRows, gs});
-      Value part = columnVectors(bitField(groupFields, 0, ib),
-                                 slice(main, {g, 0, 0}, {1, int64_t{1} << ib, v}),
-                                 rows);
+      Value part =
+          columnVectors(bitField(groupFields, 0, ib),
+                        slice(main, {g, 0, 0}, {1, int64_t{1} << ib, v}), rows);
       if (rb) {
         Value extra = columnVectors(
             bitField(groupFields, ib, rb),
@@ -304,8 +314,8 @@ public:
     return generate(
         {rows, cols}, b.getF32Type(),
         [&](OpBuilder &nb, Location nl, ValueRange idx) -> Value {
-          Value p = inverse ? clampedIndex(nb, nl, inverse, idx[1], cols)
-                            : idx[1];
+          Value p =
+              inverse ? clampedIndex(nb, nl, inverse, idx[1], cols) : idx[1];
           Value q = tensor::ExtractOp::create(nb, nl, permuted,
                                               ValueRange{p, idx[0]});
           if (!scale)
@@ -319,20 +329,18 @@ public:
   }
 
   /// LOPQ: each non-empty cluster is an OPQ model of its rows (ascending
-  /// row order); row i is row rank(i) of cluster labels[i]. The positions
-  /// come from a sequential scan that counts rows per cluster.
+  /// row order); row i is row rank(i) of cluster labels[i]
+  /// (lopqRowPositions: a sequential scan that counts rows per cluster).
   Value lopq(LopqAttr lopq) {
     int64_t rows = type.getRows(), cols = type.getCols();
     ArrayRef<int64_t> clusterRows = lopq.getClusterRows().asArrayRef();
     ArrayRef<int64_t> centroids = lopq.getClusterCentroids().asArrayRef();
     int64_t clusters = static_cast<int64_t>(clusterRows.size());
     int64_t m = static_cast<int64_t>(lopq.getSubspaces());
-    Value stacked = tensor::EmptyOp::create(b, loc, {rows, cols},
-                                            b.getF32Type());
-    SmallVector<int64_t> offsets;
+    Value stacked =
+        tensor::EmptyOp::create(b, loc, {rows, cols}, b.getF32Type());
     int64_t offset = 0;
     for (int64_t c = 0; c < clusters; ++c) {
-      offsets.push_back(offset);
       if (clusterRows[c] == 0)
         continue;
       std::string prefix = ::qet::quant::lopqClusterPrefix(c);
@@ -342,40 +350,13 @@ public:
       offset += clusterRows[c];
     }
     Value labels = fields("labels", {rows}, 32);
-    auto countsType = RankedTensorType::get({clusters}, b.getIndexType());
-    Value starts = arith::ConstantOp::create(
-        b, loc, countsType,
-        DenseElementsAttr::get(countsType, ArrayRef<int64_t>(offsets)));
-    Value counts = arith::ConstantOp::create(
-        b, loc, countsType,
-        DenseElementsAttr::get(countsType, b.getIndexAttr(0)));
-    Value positions = tensor::EmptyOp::create(b, loc, {rows}, b.getIndexType());
-    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-    Value end = arith::ConstantIndexOp::create(b, loc, rows);
-    Value one = arith::ConstantIndexOp::create(b, loc, 1);
-    auto scan = scf::ForOp::create(
-        b, loc, zero, end, one, ValueRange{positions, counts},
-        [&](OpBuilder &nb, Location nl, Value i, ValueRange iter) {
-          Value label = clampedIndex(nb, nl, labels, i, clusters);
-          Value seen = tensor::ExtractOp::create(nb, nl, iter[1], label);
-          Value start = tensor::ExtractOp::create(nb, nl, starts, label);
-          Value at = arith::AddIOp::create(nb, nl, start, seen);
-          at = arith::MinUIOp::create(
-              nb, nl, at, arith::ConstantIndexOp::create(nb, nl, rows - 1));
-          Value nextPositions =
-              tensor::InsertOp::create(nb, nl, at, iter[0], i);
-          Value more = arith::AddIOp::create(
-              nb, nl, seen, arith::ConstantIndexOp::create(nb, nl, 1));
-          Value nextCounts =
-              tensor::InsertOp::create(nb, nl, more, iter[1], label);
-          scf::YieldOp::create(nb, nl, ValueRange{nextPositions, nextCounts});
-        });
-    Value rowOf = scan.getResult(0);
+    Value rowOf = lopqRowPositions(b, loc, labels, clusterRows);
     return generate({rows, cols}, b.getF32Type(),
                     [&](OpBuilder &nb, Location nl, ValueRange idx) -> Value {
-                      Value r = tensor::ExtractOp::create(nb, nl, rowOf, idx[0]);
-                      return tensor::ExtractOp::create(
-                          nb, nl, stacked, ValueRange{r, idx[1]});
+                      Value r =
+                          tensor::ExtractOp::create(nb, nl, rowOf, idx[0]);
+                      return tensor::ExtractOp::create(nb, nl, stacked,
+                                                       ValueRange{r, idx[1]});
                     });
   }
 
@@ -405,7 +386,8 @@ struct DecomposeDequantize : OpRewritePattern<DequantizeOp> {
       int64_t groups = rtn.getNumGroups(cols);
       Value codes = d.fields("codes", {rows, cols}, 8, rtn.getSymmetric());
       auto half = [&](StringRef name) -> Value {
-        return bitsToFloat(rewriter, op.getLoc(), d.fields(name, {rows, groups}, 16),
+        return bitsToFloat(rewriter, op.getLoc(),
+                           d.fields(name, {rows, groups}, 16),
                            rewriter.getF16Type(), /*widen=*/false);
       };
       Value scales = half("scales");
@@ -429,14 +411,17 @@ struct DecomposeDequantize : OpRewritePattern<DequantizeOp> {
     } else if (auto qet = dyn_cast<QetSchemeAttr>(scheme)) {
       SmallVector<Value> stages;
       int64_t m = qet.getSubspaces();
-      for (int64_t s = 0; s < static_cast<int64_t>(qet.getDepths().size()); ++s) {
-        std::string prefix = ::qet::quant::qetStagePrefix(static_cast<size_t>(s));
+      for (int64_t s = 0; s < static_cast<int64_t>(qet.getDepths().size());
+           ++s) {
+        std::string prefix =
+            ::qet::quant::qetStagePrefix(static_cast<size_t>(s));
         int64_t ks = qet.getCentroids()[s];
         Value codebooks = qet.getCodebookBits()[s] == 0
                               ? Value()
                               : d.gridCodebook(prefix, m, ks);
         Value stage = d.pq(prefix, m, ks, codebooks);
-        stages.push_back(d.unswap(stage, prefix + "swap_bits", qet.getDepths()[s]));
+        stages.push_back(
+            d.unswap(stage, prefix + "swap_bits", qet.getDepths()[s]));
       }
       result = stages.size() == 1
                    ? stages.front()

@@ -303,9 +303,10 @@ def Qet_QjlSketchOp : Qet_Op<"qjl_sketch", [Pure]> {
   let summary = "Sign sketches and norms of keys (QJL without outliers)";
   let description = [{
     For every key row k (tokens x d) returns the signs of `jl` k (jl is the
-    m x d JL matrix; bit j of a token's m/8 bytes is 1 when (S k)_j >= 0,
-    LSB-first) and ||k|| rounded to fp16. The scheme must have no outlier
-    channels; m = `sketch` must equal the rows of `jl`.
+    m x d JL matrix; bit j of a token's m/8 bytes is 1 when (S k)_j > 0,
+    LSB-first, as the library sets it: an exact 0 gives 0) and ||k||
+    rounded to fp16. The scheme must have no outlier channels; m = `sketch`
+    must equal the rows of `jl`.
 
     ```mlir
     %signs, %norms = qet.qjl_sketch #qet.qjl<sketch = 256, ...> %keys, %jl
