@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "JitRunner.h"
+#include "PackedSources.h"
 
 #include "qet/Quantizer/Random.h"
 #include "qet/Quantizer/Rtn.h"
@@ -37,38 +38,15 @@ struct IntegerCase {
 
 void PrintTo(const IntegerCase &c, std::ostream *os) { *os << c.name; }
 
-std::string productSource(const PackedMatrix &packed, const IntegerCase &c) {
-  std::string k = std::to_string(c.cols), n = std::to_string(c.rows);
-  std::string b = std::to_string(c.batch);
-  std::string type =
-      "!qet.packed<" + n + "x" + k +
-      "xf32, #qet.rtn<bits = 4, group = " + std::to_string(c.group) +
-      ", symmetric = " + (c.symmetric ? "true" : "false") + ">>";
-  std::string components;
-  for (const PackedStream &s : packed.streams)
-    components += (components.empty() ? "" : ", ") + s.component +
-                  " = dense<\"" + test::hexBytes(s.bytes) + "\"> : tensor<" +
-                  std::to_string(s.bytes.size()) + "xi8>";
-  std::string xt = "tensor<" + b + "x" + k + "xf32>",
-              xm = "memref<" + b + "x" + k + "xf32>";
-  std::string yt = "tensor<" + b + "x" + n + "xf32>",
-              ym = "memref<" + b + "x" + n + "xf32>";
-  return "func.func @run(%xm: " + xm + ", %ym: " + ym +
-         ") attributes {llvm.emit_c_interface} {\n"
-         "  %x = bufferization.to_tensor %xm restrict : " +
-         xm + " to " + xt + "\n  %p = qet.constant {" + components +
-         "} : " + type + "\n  %y = qet.qmatmul %x, %p : " + xt + ", " + type +
-         " -> " + yt +
-         "\n  bufferization.materialize_in_destination %y in restrict "
-         "writable %ym : (" +
-         yt + ", " + ym + ") -> ()\n  return\n}\n";
-}
-
 /// y = x W^T compiled with `activations`.
 std::vector<float> run(const PackedMatrix &packed, const IntegerCase &c,
                        const std::string &activations, std::vector<float> &x) {
   test::JitRunner runner(
-      productSource(packed, c),
+      test::productSource(
+          packed,
+          "#qet.rtn<bits = 4, group = " + std::to_string(c.group) +
+              ", symmetric = " + (c.symmetric ? "true" : "false") + ">",
+          static_cast<int64_t>(c.batch)),
       "qet-cpu-pipeline{backend=scf activations=" + activations + "}");
   std::vector<float> y(c.batch * c.rows, -1.0f);
   if (!runner.engine())

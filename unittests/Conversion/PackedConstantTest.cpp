@@ -15,6 +15,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "JitRunner.h"
+#include "PackedSources.h"
 
 #include "qet/Quantizer/Qet.h"
 #include "qet/Quantizer/Random.h"
@@ -56,45 +57,21 @@ std::string vqAttribute(const PackedMatrix &packed) {
 }
 
 std::string source(const PackedMatrix &packed) {
-  std::string shape = std::to_string(packed.rows) + "x" +
-                      std::to_string(packed.cols) + "xf32";
-  std::string type = "!qet.packed<" + shape + ", " + vqAttribute(packed) + ">";
-  std::string components;
-  for (const PackedStream &s : packed.streams)
-    components += (components.empty() ? "" : ", ") + s.component +
-                  " = dense<\"" + test::hexBytes(s.bytes) + "\"> : tensor<" +
-                  std::to_string(s.bytes.size()) + "xi8>";
+  std::string shape =
+      std::to_string(packed.rows) + "x" + std::to_string(packed.cols) + "xf32";
+  std::string type = test::packedType(packed, vqAttribute(packed));
   return "func.func @run(%ym: memref<" + shape +
          ">) attributes {llvm.emit_c_interface} {\n"
-         "  %p = qet.constant {" + components + "} : " + type + "\n"
-         "  %d = qet.dequantize %p : " + type + " -> tensor<" + shape + ">\n"
+         "  %p = " +
+         test::packedConstant(packed, type) +
+         "\n"
+         "  %d = qet.dequantize %p : " +
+         type + " -> tensor<" + shape +
+         ">\n"
          "  bufferization.materialize_in_destination %d in restrict writable "
-         "%ym : (tensor<" + shape + ">, memref<" + shape + ">) -> ()\n"
-         "  return\n}\n";
-}
-
-/// y = x W^T through qet.qmatmul (the fused kernel of convert-qet-to-scf)
-/// for the weight `packed` of scheme `attribute`.
-std::string productSource(const PackedMatrix &packed,
-                          const std::string &attribute, int64_t batch) {
-  std::string k = std::to_string(packed.cols), n = std::to_string(packed.rows);
-  std::string b = std::to_string(batch);
-  std::string type = "!qet.packed<" + n + "x" + k + "x" +
-                     dtypeName(packed.storage) + ", " + attribute + ">";
-  std::string components;
-  for (const PackedStream &s : packed.streams)
-    components += (components.empty() ? "" : ", ") + s.component +
-                  " = dense<\"" + test::hexBytes(s.bytes) + "\"> : tensor<" +
-                  std::to_string(s.bytes.size()) + "xi8>";
-  std::string xt = "tensor<" + b + "x" + k + "xf32>", xm = "memref<" + b + "x" + k + "xf32>";
-  std::string yt = "tensor<" + b + "x" + n + "xf32>", ym = "memref<" + b + "x" + n + "xf32>";
-  return "func.func @run(%xm: " + xm + ", %ym: " + ym +
-         ") attributes {llvm.emit_c_interface} {\n"
-         "  %x = bufferization.to_tensor %xm restrict : " + xm + " to " + xt + "\n"
-         "  %p = qet.constant {" + components + "} : " + type + "\n"
-         "  %y = qet.qmatmul %x, %p : " + xt + ", " + type + " -> " + yt + "\n"
-         "  bufferization.materialize_in_destination %y in restrict writable "
-         "%ym : (" + yt + ", " + ym + ") -> ()\n"
+         "%ym : (tensor<" +
+         shape + ">, memref<" + shape +
+         ">) -> ()\n"
          "  return\n}\n";
 }
 
@@ -139,7 +116,8 @@ QuantizeResult quantizeCase(const VptqCase &c) {
     Matrix acts(4 * c.cols, c.cols);
     for (size_t t = 0; t < acts.rows; ++t)
       for (size_t j = 0; j < c.cols; ++j)
-        acts.at(t, j) = static_cast<float>(rng.normal() * (1.0 + double(j % 7)));
+        acts.at(t, j) =
+            static_cast<float>(rng.normal() * (1.0 + double(j % 7)));
     options.hessian =
         std::make_shared<CalibrationHessian>(hessianFromActivations(acts));
   }
@@ -172,7 +150,7 @@ void expectFusedProduct(const QuantizeResult &r, const std::string &attribute,
                         int64_t batch) {
   SCOPED_TRACE(attribute);
   const size_t rows = r.packed.rows, cols = r.packed.cols;
-  test::JitRunner runner(productSource(r.packed, attribute, batch),
+  test::JitRunner runner(test::productSource(r.packed, attribute, batch),
                          "qet-cpu-pipeline{backend=scf}");
   ASSERT_NE(runner.engine(), nullptr);
   Rng rng(cols + 7);
@@ -213,8 +191,7 @@ INSTANTIATE_TEST_SUITE_P(
         VptqCase{"ragged_rows", 23, 30, 3, 16, 0, 0.0, 1, false, false},
         VptqCase{"act_order", 20, 48, 4, 16, 0, 0.0, 1, false, true},
         VptqCase{"residual_groups", 17, 40, 5, 32, 8, 0.0, 2, false, true},
-        VptqCase{"outliers_normalized", 21, 50, 4, 16, 4, 10.0, 2, true,
-                 true}),
+        VptqCase{"outliers_normalized", 21, 50, 4, 16, 4, 10.0, 2, true, true}),
     [](const ::testing::TestParamInfo<VptqCase> &info) {
       return std::string(info.param.name);
     });
@@ -290,13 +267,25 @@ INSTANTIATE_TEST_SUITE_P(
         // subspaces of 20, a 4-element tail in the product.
         QetCase{"hera_ragged_f16", "hera", 23, 100, 5, {2}, {}, DType::F16},
         // Two swapped stages with grid codebooks.
-        QetCase{"qet_two_trees", "qet", 30, 96, 12, {3, 2}, {10, 6},
-                DType::BF16},
+        QetCase{
+            "qet_two_trees", "qet", 30, 96, 12, {3, 2}, {10, 6}, DType::BF16},
         // A float-codebook stage without a tree first, then two trees.
-        QetCase{"qet_three_stages", "qet", 33, 48, 6, {0, 3, 1}, {0, 8, 10},
+        QetCase{"qet_three_stages",
+                "qet",
+                33,
+                48,
+                6,
+                {0, 3, 1},
+                {0, 8, 10},
                 DType::BF16},
         // Default QET shape: a deep first stage, a flat residual one.
-        QetCase{"qet_residual_flat", "qet", 20, 120, 15, {3, 0}, {10, 10},
+        QetCase{"qet_residual_flat",
+                "qet",
+                20,
+                120,
+                15,
+                {3, 0},
+                {10, 10},
                 DType::F32}),
     [](const ::testing::TestParamInfo<QetCase> &info) {
       return std::string(info.param.name);

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "JitRunner.h"
+#include "PackedSources.h"
 
 #include "qet/Quantizer/Random.h"
 #include "qet/Quantizer/Scheme.h"
@@ -34,34 +35,6 @@ struct PqCase {
 
 void PrintTo(const PqCase &c, std::ostream *os) { *os << c.name; }
 
-std::string productSource(const PackedMatrix &packed, const PqCase &c,
-                          uint64_t centroids) {
-  std::string k = std::to_string(c.cols), n = std::to_string(c.rows);
-  std::string b = std::to_string(c.batch);
-  std::string type =
-      "!qet.packed<" + n + "x" + k +
-      "xf32, #qet.pq<subspaces = " + std::to_string(c.subspaces) +
-      ", centroids = " + std::to_string(centroids) + ", rotated = false>>";
-  std::string components;
-  for (const PackedStream &s : packed.streams)
-    components += (components.empty() ? "" : ", ") + s.component +
-                  " = dense<\"" + test::hexBytes(s.bytes) + "\"> : tensor<" +
-                  std::to_string(s.bytes.size()) + "xi8>";
-  std::string xt = "tensor<" + b + "x" + k + "xf32>",
-              xm = "memref<" + b + "x" + k + "xf32>";
-  std::string yt = "tensor<" + b + "x" + n + "xf32>",
-              ym = "memref<" + b + "x" + n + "xf32>";
-  return "func.func @run(%xm: " + xm + ", %ym: " + ym +
-         ") attributes {llvm.emit_c_interface} {\n"
-         "  %x = bufferization.to_tensor %xm restrict : " +
-         xm + " to " + xt + "\n  %p = qet.constant {" + components +
-         "} : " + type + "\n  %y = qet.qmatmul %x, %p : " + xt + ", " + type +
-         " -> " + yt +
-         "\n  bufferization.materialize_in_destination %y in restrict "
-         "writable %ym : (" +
-         yt + ", " + ym + ") -> ()\n  return\n}\n";
-}
-
 class PqProduct : public ::testing::TestWithParam<PqCase> {};
 
 TEST_P(PqProduct, MatchesReconstruction) {
@@ -82,7 +55,10 @@ TEST_P(PqProduct, MatchesReconstruction) {
       centroids = std::stoull(value);
   ASSERT_EQ(centroids, c.centroids) << "the case asks for this codebook";
 
-  test::JitRunner runner(productSource(r.packed, c, centroids),
+  std::string attribute = "#qet.pq<subspaces = " + std::to_string(c.subspaces) +
+                          ", centroids = " + std::to_string(centroids) +
+                          ", rotated = false>";
+  test::JitRunner runner(test::productSource(r.packed, attribute, c.batch),
                          "qet-cpu-pipeline{backend=scf}");
   ASSERT_NE(runner.engine(), nullptr);
   std::vector<float> x(c.batch * c.cols), y(c.batch * c.rows, -1.0f);
