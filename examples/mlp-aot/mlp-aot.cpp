@@ -39,6 +39,8 @@ using Memref2D = StridedMemRefType<float, 2>;
 extern "C" {
 void _mlir_ciface_mlp_b1(Memref2D *x, Memref2D *y);
 void _mlir_ciface_mlp_b8(Memref2D *x, Memref2D *y);
+void _mlir_ciface_mlp_i8_b1(Memref2D *x, Memref2D *y);
+void _mlir_ciface_mlp_i8_b8(Memref2D *x, Memref2D *y);
 void openblas_set_num_threads(int);
 }
 
@@ -69,12 +71,16 @@ double roundingBound(size_t k) {
 /// independent errors).
 constexpr double kTheoryFactor = 2.0;
 
+/// A compiled forward pass: batch, f32-input products, and the same with
+/// the products' inputs quantized per group to 8 bits (activations=i8).
 struct Function {
   size_t batch;
   void (*call)(Memref2D *, Memref2D *);
+  void (*callI8)(Memref2D *, Memref2D *);
 };
-constexpr Function kFunctions[] = {{1, _mlir_ciface_mlp_b1},
-                                   {8, _mlir_ciface_mlp_b8}};
+constexpr Function kFunctions[] = {
+    {1, _mlir_ciface_mlp_b1, _mlir_ciface_mlp_i8_b1},
+    {8, _mlir_ciface_mlp_b8, _mlir_ciface_mlp_i8_b8}};
 constexpr size_t kMaxBatch = 8;
 
 Memref2D view(float *data, size_t rows, size_t cols) {
@@ -344,6 +350,25 @@ int main(int argc, char **argv) {
                     f.batch, vsF32.rms, kTheoryFactor, sanity);
         ok = false;
       }
+      // 8-bit inputs: the RTN model moves by the input rounding (each
+      // product within sum|w - m| max|x_g| / 254 per output,
+      // unittests/Conversion/IntegerInputTest.cpp); held to the same bound
+      // against the fp32 model, reported against the RTN model.
+      std::vector<float> yI8(f.batch * kOut, NAN);
+      Memref2D yv8 = view(yI8.data(), f.batch, kOut);
+      f.callI8(&xv, &yv8);
+      OutputError i8F32 = compare(yI8, ref), i8Q = compare(yI8, q.y);
+      std::printf("  %-30s %5zu %10.3e %10.3e %10.3e\n",
+                  "i8 inputs: fp32 model", f.batch, i8F32.max, i8F32.mean,
+                  i8F32.rms);
+      std::printf("  %-30s %5zu %10.3e %10.3e %10.3e\n", "i8 inputs: RTN model",
+                  f.batch, i8Q.max, i8Q.mean, i8Q.rms);
+      if (!(i8F32.rms <= sanity)) {
+        std::printf("  FAIL batch %zu: with 8-bit inputs, rms error vs fp32 "
+                    "%.3e exceeds %.3e\n",
+                    f.batch, i8F32.rms, sanity);
+        ok = false;
+      }
     }
     std::printf("  RTN model: |y - r| <= (%.0f sqrt(K) + 2) u sum|terms| per "
                 "output through both layers (u = 2^-24)\n",
@@ -359,8 +384,9 @@ int main(int argc, char **argv) {
                   "OpenBLAS on the fp32 weights (sgemv at batch 1, sgemm at "
                   "8)\n",
                   runs);
-      std::printf("  %5s %16s %16s %10s\n", "batch", "OpenBLAS fp32 ms",
-                  "compiled RTN ms", "speed-up");
+      std::printf("  %5s %16s %16s %10s %16s %10s\n", "batch",
+                  "OpenBLAS fp32 ms", "compiled RTN ms", "speed-up",
+                  "i8 inputs ms", "speed-up");
       for (const Function &f : kFunctions) {
         std::vector<float> y(f.batch * kOut);
         Memref2D xv = view(x.values.data(), f.batch, kDim);
@@ -369,8 +395,10 @@ int main(int argc, char **argv) {
           blasForward(x.values.data(), f.batch, l1, l2, h.data(), yF32.data());
         });
         double compiledMs = medianMs(runs, [&] { f.call(&xv, &yv); });
-        std::printf("  %5zu %16.3f %16.3f %9.2fx\n", f.batch, blasMs,
-                    compiledMs, blasMs / compiledMs);
+        double i8Ms = medianMs(runs, [&] { f.callI8(&xv, &yv); });
+        std::printf("  %5zu %16.3f %16.3f %9.2fx %16.3f %9.2fx\n", f.batch,
+                    blasMs, compiledMs, blasMs / compiledMs, i8Ms,
+                    blasMs / i8Ms);
       }
     }
     return ok ? 0 : 1;
