@@ -1,5 +1,4 @@
-//===- BenchSupport.h - Shared pieces of the generated-code benchmarks -*- C++
-//-*-===//
+//===- BenchSupport.h - Shared by the generated-code benches -*- C++ -*-===//
 #ifndef QET_BENCH_BENCHSUPPORT_H
 #define QET_BENCH_BENCHSUPPORT_H
 

@@ -6,8 +6,8 @@
 // |x - sx xq| <= sx / 2, so every output must lie within
 //   sum_k |w_k - m_g(k)| * sx_g(k) / 2   (m = z + 8 s, or 0 when symmetric)
 // of the fp64 product of the library's reconstruction, plus fp32 rounding.
-// The bound is also not loose: the observed error must exceed a tenth of
-// the f32 kernel's, so an input that silently stayed f32 would fail.
+// And the input really is quantized: the observed error must exceed ten
+// times the f32 kernel's, so an input that silently stayed f32 would fail.
 //
 //===----------------------------------------------------------------------===//
 
@@ -117,6 +117,32 @@ TEST_P(IntegerInput, WithinRoundingBoundOfTheInput) {
   EXPECT_GT(worst, 10 * worstF32);
 }
 
+// A NaN or an infinity in the input makes the outputs of its batch item NaN
+// or infinite, as with f32 inputs, and leaves the other items alone.
+TEST(IntegerInputSpecial, NonFiniteInputsStayInTheirBatchItem) {
+  for (float special : {NAN, INFINITY}) {
+    for (const char *activations : {"i8", "i16"}) {
+      IntegerCase c{"special", 4, 128, 2, 64, false, activations};
+      Rng rng(5);
+      Matrix w(c.rows, c.cols);
+      for (float &v : w.values)
+        v = static_cast<float>(rng.normal());
+      PackedMatrix packed = rtnPack(rtnEncode(w, RtnConfig{4, 64, false}));
+      std::vector<float> x(c.batch * c.cols);
+      for (float &v : x)
+        v = static_cast<float>(rng.normal());
+      x[5] = special;
+      std::vector<float> y = run(packed, c, activations, x);
+      ASSERT_EQ(y.size(), c.batch * c.rows);
+      for (size_t n = 0; n < c.rows; ++n) {
+        EXPECT_FALSE(std::isfinite(y[n])) << activations << ", output " << n;
+        EXPECT_TRUE(std::isfinite(y[c.rows + n]))
+            << activations << ", output " << n << " of the other item";
+      }
+    }
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Configurations, IntegerInput,
     ::testing::Values(
@@ -126,6 +152,9 @@ INSTANTIATE_TEST_SUITE_P(
         IntegerCase{"i8_sym_g64", 9, 192, 2, 64, true, "i8"},
         IntegerCase{"i16_sym_g64", 9, 192, 2, 64, true, "i16"},
         IntegerCase{"i8_g32", 5, 96, 1, 32, false, "i8"},
+        IntegerCase{"i8_g96_unrolled_16B", 6, 192, 2, 96, false, "i8"},
+        IntegerCase{"i8_sym_g160_loop_16B", 4, 320, 2, 160, true, "i8"},
+        IntegerCase{"i16_g512", 3, 1024, 2, 512, false, "i16"},
         IntegerCase{"i8_g512", 7, 1024, 2, 512, false, "i8"},
         IntegerCase{"i16_sym_g512", 7, 1024, 2, 512, true, "i16"},
         IntegerCase{"i8_one_row", 1, 128, 1, 64, false, "i8"}),

@@ -56,8 +56,9 @@ def ConvertQetToScf : Pass<"convert-qet-to-scf"> {
     keys (`qet.qmatmul`, `qet.qjl_score`, `qet.qjl_attention`): the
     projected query S q is formed once, each sign byte becomes a
     vector<8xi1> mask that selects the projected entries, the score is
-    sqrt(pi/2)/m * norm * (2 sum_sel - sum), outliers as the scheme stores
-    them; attention adds a max-subtracted softmax and the value product;
+    norm / (m kappa) * (2 sum_sel - sum) (kappa = sqrt(2/pi) for
+    `qet.qjl_score`, the scheme's kappa for packed keys), outliers as the
+    scheme stores them; attention adds a max-subtracted softmax and the value product;
     `qet.qjl_sketch` packs sign bits and norms. LOPQ: per non-empty
     cluster, the OPQ product of its rows (x R_c, its tables), stacked in
     cluster order and read back per row at its place from a scan of the
@@ -66,11 +67,14 @@ def ConvertQetToScf : Pass<"convert-qet-to-scf"> {
     `activations=i16|i8` lets the 4-bit RTN kernel quantize each group of
     the input to 16/8-bit integers (symmetric, scale max|x_g| / 32767 or
     / 127, round to nearest even) and form the products with integer
-    multiply-adds (x86: `vpmaddwd` / `vpmaddubsw`), once per call; zero
-    points still multiply the exact f32 group sums. Each output then differs
-    from the f32 product by at most sum_k |w_k - z_g(k)| max|x_g(k)| / (2L)
-    (L = 32767 or 127) plus f32 rounding. The default, `f32`, keeps the
-    input in f32.
+    multiply-adds (x86: `vpmaddwd` / `vpmaddubsw`), once per call. Codes are
+    centred (c = q - 8), so the offsets m = z + 8 s (0 when symmetric)
+    multiply the exact f32 group sums of x, and each output differs from the
+    f32 product by at most sum_k |w_k - m_g(k)| max|x_g(k)| / (2L) (L = 32767
+    or 127) plus f32 rounding. i16 takes groups of a multiple of 64 up to 512
+    (its f32 group sums of the quantized input stay exact), i8 groups of a
+    multiple of 32; others keep f32 inputs, with a remark. The default,
+    `f32`, keeps the input in f32.
   }];
   let options = [
     Option<"activations", "activations", "::mlir::qet::ActivationPrecision",

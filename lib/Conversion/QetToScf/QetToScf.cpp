@@ -49,9 +49,9 @@ struct DecodedQMatmul : OpRewritePattern<QMatmulOp> {
         !op.getType().hasStaticShape())
       return rewriter.notifyMatchFailure(op, "dynamic shapes");
     Location loc = op.getLoc();
-    op.emitRemark() << "convert-qet-to-scf: no fused kernel for "
+    op.emitRemark() << "convert-qet-to-scf: no fused kernel takes this "
                     << type.getScheme()
-                    << " yet; the weight is decoded, then multiplied";
+                    << " product; the weight is decoded, then multiplied";
     Value w = DequantizeOp::create(rewriter, loc, type.getTensorType(),
                                    op.getWeight());
     Value y = multiplyTransposed(

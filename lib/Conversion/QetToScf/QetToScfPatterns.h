@@ -17,8 +17,8 @@ namespace mlir::qet {
 void populateRtnQMatmulToScfPatterns(RewritePatternSet &patterns,
                                      ActivationPrecision activations);
 
-/// qet.qmatmul of PQ/OPQ weights: per-input lookup tables of codeword dot
-/// products, summed over each row's codes.
+/// qet.qmatmul of PQ/OPQ/LOPQ weights: per-input lookup tables of codeword
+/// dot products, summed over each row's codes (LOPQ: per cluster).
 void populatePqQMatmulToScfPatterns(RewritePatternSet &patterns);
 
 /// qet.qmatmul of VPTQ weights: codebook entries accumulated against the

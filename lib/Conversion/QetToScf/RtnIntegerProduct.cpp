@@ -9,9 +9,13 @@
 //   i16: (s16 x s16 pairs summed to i32)           -> vpmaddwd
 // (other targets compute the same integers with plain vector ops). Codes
 // must be the unsigned operand, so symmetric codes are read as u = q + 8
-// (the nibble xor 8) and 8 sum_k xq_k is taken off through the offset term;
-// zero points multiply the exact f32 group sums of x. No saturation can
-// happen: a u8 x s8 pair sums to at most 2 * 15 * 127.
+// (the nibble xor 8). Both kinds then take 8 sum_k xq_k off through the
+// offset term, so the rounded input multiplies centred codes c = u - 8 in
+// [-8, 7]: with w = s c + m (m = z + 8 s asymmetric, 0 symmetric) the
+// offsets m multiply the exact f32 group sums of x, and an output is off by
+// at most sum_k |w_k - m| sx / 2, not the larger sum_k |w_k - z| sx / 2 of
+// uncentred asymmetric codes. No saturation can happen: a u8 x s8 pair sums
+// to at most 2 * 15 * 127.
 //
 // Layouts: i8 reads 32 (or 16) code bytes, low nibbles (even k) against
 // x's even elements and high nibbles (odd k) against the odd ones. i16 reads
@@ -58,10 +62,11 @@ Value roundEven(OpBuilder &b, Location loc, Value v) {
                                magic);
 }
 
-/// xq[b, j] = round(x[b, stride * j + offset] * inverse[b, group of it]).
+/// xq[b, j] = round(x[b, stride * j + offset] * inverse[b, group of it]),
+/// in [-levels, levels].
 Value quantizedLanes(OpBuilder &b, Location loc, Value x, Value inverse,
                      int64_t group, int64_t stride, int64_t offset,
-                     Type laneType) {
+                     Type laneType, float levels) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t m = type.getDimSize(0), lanes = type.getDimSize(1) / stride;
   MLIRContext *ctx = b.getContext();
@@ -78,9 +83,16 @@ Value quantizedLanes(OpBuilder &b, Location loc, Value x, Value inverse,
              maps,
              SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
              [&](OpBuilder &nb, Location nl, ValueRange args) {
-               Value v = arith::MulFOp::create(nb, nl, args[0], args[1]);
-               Value q = arith::FPToSIOp::create(nb, nl, laneType,
-                                                 roundEven(nb, nl, v));
+               Value v = roundEven(
+                   nb, nl, arith::MulFOp::create(nb, nl, args[0], args[1]));
+               // |v| <= L already; the clamp gives NaN (from Inf or NaN
+               // inputs, whose outputs are NaN through sx anyway) a
+               // defined integer instead of fptosi's poison.
+               v = arith::MaxNumFOp::create(
+                   nb, nl,
+                   arith::MinNumFOp::create(nb, nl, v, f32(nb, nl, levels)),
+                   f32(nb, nl, -levels));
+               Value q = arith::FPToSIOp::create(nb, nl, laneType, v);
                linalg::YieldOp::create(nb, nl, q);
              })
       .getResult(0);
@@ -160,8 +172,9 @@ bool mlir::qet::integerInputApplies(RtnAttr rtn, int64_t k,
     return false;
   if (activations == ActivationPrecision::I8)
     return group % 32 == 0;
-  // i32 group sums: at most group * 15 * 32767 < 2^31.
-  return group % 64 == 0 && group <= 4096;
+  // The group sums of xq are taken in f32 and must stay exact integers:
+  // 512 * 32767 < 2^24 (i8: 127 * group, any group here).
+  return group % 64 == 0 && group <= 512;
 }
 
 Value mlir::qet::integerInputProduct(OpBuilder &b, Location loc, Value x,
@@ -204,9 +217,9 @@ Value mlir::qet::integerInputProduct(OpBuilder &b, Location loc, Value x,
   int64_t stride = bytes8 ? 2 : 4;
   SmallVector<Value> xq;
   for (int64_t r = 0; r < stride; ++r)
-    xq.push_back(
-        quantizedLanes(b, loc, x, inverses, group, stride, r, laneType));
-  // The group sums of xq (exact in f32: at most 32767 * 4096 < 2^27) and,
+    xq.push_back(quantizedLanes(b, loc, x, inverses, group, stride, r, laneType,
+                                levels));
+  // The group sums of xq (exact in f32: at most 32767 * 512 < 2^24) and,
   // for the offsets m, of x.
   Value quantizedSums = groupReduce(
       b, loc, x, group, ValueRange{inverses},

@@ -380,7 +380,9 @@ struct RtnQMatmulLowering : QMatmulLowering<RtnAttr> {
       op.emitRemark() << "convert-qet-to-scf: activations="
                       << (activations == ActivationPrecision::I8 ? "i8" : "i16")
                       << " needs 4-bit codes and groups of a multiple of "
-                      << (activations == ActivationPrecision::I8 ? 32 : 64)
+                      << (activations == ActivationPrecision::I8
+                              ? "32"
+                              : "64 up to 512")
                       << " dividing K; this product keeps f32 inputs";
     bool vectorized = rtn.getBits() == 4 && group % 32 == 0 && k % group == 0;
     return vectorized

@@ -83,7 +83,7 @@ func.func @rtn4_sym(%x: tensor<1x128xf32>, %w: !sym) -> tensor<1x2xf32> {
 // I16: arith.sitofp %{{.*}} : vector<16xi32> to vector<16xf32>
 !g32 = !qet.packed<2x64xf32, #qet.rtn<bits = 4, group = 32, symmetric = false>>
 func.func @rtn4_g32(%x: tensor<1x64xf32>, %w: !g32) -> tensor<1x2xf32> {
-  // expected-remark @below {{activations=i16 needs 4-bit codes and groups of a multiple of 64 dividing K; this product keeps f32 inputs}}
+  // expected-remark @below {{activations=i16 needs 4-bit codes and groups of a multiple of 64 up to 512 dividing K; this product keeps f32 inputs}}
   %y = qet.qmatmul %x, %w : tensor<1x64xf32>, !g32 -> tensor<1x2xf32>
   return %y : tensor<1x2xf32>
 }

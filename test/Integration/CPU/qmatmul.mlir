@@ -35,17 +35,17 @@
 // decode-then-multiply fallback, whose remark 2>/dev/null would hide:
 // RUN: qet-opt %s --qet-quantize-weights="scheme=hera bpe=4 min-elements=1000" \
 // RUN:   --qet-fuse-dequant --convert-qet-to-scf 2>&1 \
-// RUN: | FileCheck %s --check-prefix=GATHER
+// RUN: | FileCheck %s --check-prefix=UNSWAP
 // RUN: qet-opt %s --qet-quantize-weights="scheme=qet bpe=4 min-elements=1000" \
 // RUN:   --qet-fuse-dequant --convert-qet-to-scf 2>&1 \
-// RUN: | FileCheck %s --check-prefix=GATHER
-// GATHER: qet-quantize-weights: 24x256 'f32' weight -> #qet.{{hera|qet}}<
-// GATHER: qet-quantize-weights: 512x16 'f32' weight -> #qet.{{hera|qet}}<
-// GATHER-NOT: no fused kernel
-// GATHER-LABEL: func.func @large
-// GATHER: vector.interleave
-// GATHER-LABEL: func.func @tall
-// GATHER: vector.interleave
+// RUN: | FileCheck %s --check-prefix=UNSWAP
+// UNSWAP: qet-quantize-weights: 24x256 'f32' weight -> #qet.{{hera|qet}}<
+// UNSWAP: qet-quantize-weights: 512x16 'f32' weight -> #qet.{{hera|qet}}<
+// UNSWAP-NOT: no fused kernel
+// UNSWAP-LABEL: func.func @large
+// UNSWAP: vector.interleave
+// UNSWAP-LABEL: func.func @tall
+// UNSWAP: vector.interleave
 // And LOPQ's products to per-cluster tables, never to the fallback:
 // RUN: qet-opt %s --qet-quantize-weights="scheme=lopq bpe=8 min-elements=7000" \
 // RUN:   --qet-fuse-dequant --convert-qet-to-scf 2>&1 \

@@ -1,5 +1,4 @@
-//===- LopqRows.h - Where an LOPQ row sits among its cluster's rows -*- C++
-//-*-===//
+//===- LopqRows.h - An LOPQ row's place among its cluster's -*- C++ -*-===//
 //
 // Shared by qet-decompose (decoded rows) and convert-qet-to-scf (products):
 // both stack the per-cluster results in cluster order and read row n at its
