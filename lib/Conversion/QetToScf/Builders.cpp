@@ -12,6 +12,14 @@
 using namespace mlir;
 using namespace mlir::qet;
 
+Value mlir::qet::indexConstant(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantIndexOp::create(b, loc, v);
+}
+
+Value mlir::qet::f32Constant(OpBuilder &b, Location loc, float v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+
 Value mlir::qet::contraction(
     OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
     ArrayRef<AffineMap> maps, ValueRange inputs,

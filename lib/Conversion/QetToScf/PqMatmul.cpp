@@ -46,9 +46,6 @@ const StorageComponent &findComponent(ArrayRef<StorageComponent> components,
 /// multiple of 8: per (n, b), M / 8 gathers of eight table entries.
 Value gatherSums(OpBuilder &b, Location loc, Value tables, Value codes,
                  int64_t batch, int64_t rows, int64_t m, int64_t k) {
-  auto index = [&](OpBuilder &ib, Location il, int64_t v) -> Value {
-    return arith::ConstantIndexOp::create(ib, il, v);
-  };
   Value flat = tensor::CollapseShapeOp::create(
       b, loc, tables, SmallVector<ReassociationIndices>{{0, 1, 2}});
   auto i32Vec = VectorType::get({8}, b.getI32Type());
@@ -67,20 +64,21 @@ Value gatherSums(OpBuilder &b, Location loc, Value tables, Value codes,
   Value all = vector::ConstantMaskOp::create(
       b, loc, VectorType::get({8}, b.getI1Type()), ArrayRef<int64_t>{8});
   Value padByte = arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0);
-  Value c0 = index(b, loc, 0), c1 = index(b, loc, 1);
+  Value c0 = indexConstant(b, loc, 0), c1 = indexConstant(b, loc, 1);
   Value y = tensor::EmptyOp::create(b, loc, {batch, rows}, b.getF32Type());
   return scf::ForOp::create(
-             b, loc, c0, index(b, loc, rows), c1, ValueRange{y},
+             b, loc, c0, indexConstant(b, loc, rows), c1, ValueRange{y},
              [&](OpBuilder &rb, Location rl, Value n, ValueRange rowIter) {
                Value rowCodes =
-                   arith::MulIOp::create(rb, rl, n, index(rb, rl, m));
+                   arith::MulIOp::create(rb, rl, n, indexConstant(rb, rl, m));
                auto items = scf::ForOp::create(
-                   rb, rl, c0, index(rb, rl, batch), c1, ValueRange{rowIter[0]},
+                   rb, rl, c0, indexConstant(rb, rl, batch), c1,
+                   ValueRange{rowIter[0]},
                    [&](OpBuilder &ib, Location il, Value item,
                        ValueRange itemIter) {
                      auto sums = scf::ForOp::create(
-                         ib, il, c0, index(ib, il, m), index(ib, il, 8),
-                         ValueRange{zeros},
+                         ib, il, c0, indexConstant(ib, il, m),
+                         indexConstant(ib, il, 8), ValueRange{zeros},
                          [&](OpBuilder &sb, Location sl, Value s,
                              ValueRange acc) {
                            Value bytes = vector::TransferReadOp::create(
@@ -100,10 +98,10 @@ Value gatherSums(OpBuilder &b, Location loc, Value tables, Value codes,
                                sb, sl,
                                arith::AddIOp::create(
                                    sb, sl,
-                                   arith::MulIOp::create(sb, sl, item,
-                                                         index(sb, sl, m)),
+                                   arith::MulIOp::create(
+                                       sb, sl, item, indexConstant(sb, sl, m)),
                                    s),
-                               index(sb, sl, k));
+                               indexConstant(sb, sl, k));
                            Value at = arith::AddIOp::create(
                                sb, sl,
                                arith::AddIOp::create(sb, sl, code, lanes),

@@ -39,10 +39,6 @@ using namespace mlir::qet;
 
 namespace {
 
-Value index(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
 /// The widest power-of-two vector length of at most `limit` that divides
 /// `n`, so a loop of such vectors covers `n` exactly.
 int64_t lanesFor(int64_t n, int64_t limit) {
@@ -112,11 +108,12 @@ Value loadBytes(OpBuilder &b, Location loc, Value bytes, Value at,
 /// ending inside the stream lie in its low bits.
 Value loadWord(OpBuilder &b, Location loc, Value bytes, Value bit) {
   Type i64 = b.getI64Type();
-  Value byte = arith::ShRUIOp::create(b, loc, bit, index(b, loc, 3));
-  Value base =
-      arith::MinUIOp::create(b, loc, byte, index(b, loc, byteCount(bytes) - 8));
+  Value byte = arith::ShRUIOp::create(b, loc, bit, indexConstant(b, loc, 3));
+  Value base = arith::MinUIOp::create(
+      b, loc, byte, indexConstant(b, loc, byteCount(bytes) - 8));
   Value shift = arith::SubIOp::create(
-      b, loc, bit, arith::ShLIOp::create(b, loc, base, index(b, loc, 3)));
+      b, loc, bit,
+      arith::ShLIOp::create(b, loc, base, indexConstant(b, loc, 3)));
   Value word = vector::ExtractOp::create(
       b, loc, loadBytes(b, loc, bytes, base, VectorType::get({1}, i64)),
       int64_t{0});
@@ -157,7 +154,8 @@ Value gridCodebook(OpBuilder &b, Location loc, Value packed,
                    const std::string &prefix, ArrayRef<int64_t> shape) {
   auto scalar = [&](StringRef name) -> Value {
     Value one = packedFloats(b, loc, packed, name, {1});
-    return tensor::ExtractOp::create(b, loc, one, ValueRange{index(b, loc, 0)});
+    return tensor::ExtractOp::create(b, loc, one,
+                                     ValueRange{indexConstant(b, loc, 0)});
   };
   Value lo = scalar(prefix + "codebook_lo");
   Value step = scalar(prefix + "codebook_step");
@@ -171,9 +169,11 @@ Value gridCodebook(OpBuilder &b, Location loc, Value packed,
         for (size_t d = 1; d < idx.size(); ++d)
           linear = arith::AddIOp::create(
               nb, nl,
-              arith::MulIOp::create(nb, nl, linear, index(nb, nl, shape[d])),
+              arith::MulIOp::create(nb, nl, linear,
+                                    indexConstant(nb, nl, shape[d])),
               idx[d]);
-        Value bit = arith::MulIOp::create(nb, nl, linear, index(nb, nl, bits));
+        Value bit =
+            arith::MulIOp::create(nb, nl, linear, indexConstant(nb, nl, bits));
         Value level = arith::TruncIOp::create(
             nb, nl, nb.getI32Type(), fieldAt(nb, nl, levels, bit, bits));
         Value f = arith::UIToFPOp::create(nb, nl, nb.getF32Type(), level);
@@ -205,7 +205,8 @@ public:
     for (int64_t i = 0; i < std::min<int64_t>(maxDepth, 2); ++i)
       init.push_back(empty({cols}));
     auto loop = scf::ForOp::create(
-        b, loc, index(b, loc, 0), index(b, loc, rows), index(b, loc, 1), init,
+        b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, rows),
+        indexConstant(b, loc, 1), init,
         [&](OpBuilder &rb, Location rl, Value row, ValueRange iter) {
           SmallVector<Value> buffers(iter.drop_front(2));
           Value decoded = iter[1];
@@ -213,8 +214,8 @@ public:
             decoded = addStage(rb, rl, row, stage, decoded,
                                /*accumulate=*/s > 0, buffers);
           auto items = scf::ForOp::create(
-              rb, rl, index(rb, rl, 0), index(rb, rl, batch), index(rb, rl, 1),
-              ValueRange{iter[0]},
+              rb, rl, indexConstant(rb, rl, 0), indexConstant(rb, rl, batch),
+              indexConstant(rb, rl, 1), ValueRange{iter[0]},
               [&](OpBuilder &ib, Location il, Value item, ValueRange y) {
                 Value sum = dot(ib, il, decoded, item);
                 scf::YieldOp::create(
@@ -257,12 +258,12 @@ private:
                function_ref<Value(OpBuilder &, Location, Value, Value)> body) {
     if (count / step <= unroll) {
       for (int64_t at = 0; at < count; at += step)
-        value = body(ob, ol, index(ob, ol, at), value);
+        value = body(ob, ol, indexConstant(ob, ol, at), value);
       return value;
     }
     return scf::ForOp::create(
-               ob, ol, index(ob, ol, 0), index(ob, ol, count),
-               index(ob, ol, step), ValueRange{value},
+               ob, ol, indexConstant(ob, ol, 0), indexConstant(ob, ol, count),
+               indexConstant(ob, ol, step), ValueRange{value},
                [&](OpBuilder &lb, Location ll, Value at, ValueRange iter) {
                  scf::YieldOp::create(lb, ll, body(lb, ll, at, iter[0]));
                })
@@ -299,7 +300,7 @@ private:
       return read(ob, ol, lanes, stage.books, ValueRange{s, code, e});
     Value at = arith::MulIOp::create(
         ob, ol, arith::AddIOp::create(ob, ol, word, e),
-        index(ob, ol, stage.stored.getIntOrFloatBitWidth() / 8));
+        indexConstant(ob, ol, stage.stored.getIntOrFloatBitWidth() / 8));
     Value v = loadBytes(ob, ol, stage.books, at,
                         VectorType::get({lanes}, stage.stored));
     if (stage.stored.isF32())
@@ -317,10 +318,11 @@ private:
         sb, sl,
         arith::AddIOp::create(
             sb, sl,
-            arith::MulIOp::create(sb, sl, s, index(sb, sl, stage.centroids)),
+            arith::MulIOp::create(sb, sl, s,
+                                  indexConstant(sb, sl, stage.centroids)),
             code),
-        index(sb, sl, sub));
-    Value base = arith::MulIOp::create(sb, sl, s, index(sb, sl, sub));
+        indexConstant(sb, sl, sub));
+    Value base = arith::MulIOp::create(sb, sl, s, indexConstant(sb, sl, sub));
     return chunks(sb, sl, sub, lanes, 4, buffer,
                   [&](OpBuilder &cb, Location cl, Value e, Value buf) {
                     Value v = codeword(cb, cl, stage, s, code, word, e, lanes);
@@ -338,16 +340,16 @@ private:
     bool wordwise = stage.codes && byteCount(stage.codes) >= 8;
     int64_t group = wordwise ? std::min<int64_t>({subspaces, 57 / bits, 8}) : 1;
     Value rowField =
-        arith::MulIOp::create(rb, rl, row, index(rb, rl, subspaces));
+        arith::MulIOp::create(rb, rl, row, indexConstant(rb, rl, subspaces));
     // Subspaces [first, first + count).
     auto copyGroup = [&](OpBuilder &gb, Location gl, Value first, int64_t count,
                          Value buffer) {
       Value bit = arith::MulIOp::create(
           gb, gl, arith::AddIOp::create(gb, gl, rowField, first),
-          index(gb, gl, bits));
+          indexConstant(gb, gl, bits));
       Value word = wordwise ? loadWord(gb, gl, stage.codes, bit) : Value();
       for (int64_t i = 0; i < count; ++i) {
-        Value code = index(gb, gl, 0);
+        Value code = indexConstant(gb, gl, 0);
         if (stage.codes) {
           Value raw = wordwise ? wordField(gb, gl, word, i, bits)
                                : fieldAt(gb, gl, stage.codes, bit, bits);
@@ -355,9 +357,10 @@ private:
           code = arith::MinUIOp::create(
               gb, gl,
               arith::IndexCastUIOp::create(gb, gl, gb.getIndexType(), raw),
-              index(gb, gl, stage.centroids - 1));
+              indexConstant(gb, gl, stage.centroids - 1));
         }
-        Value s = arith::AddIOp::create(gb, gl, first, index(gb, gl, i));
+        Value s =
+            arith::AddIOp::create(gb, gl, first, indexConstant(gb, gl, i));
         buffer = copyCodeword(gb, gl, stage, s, code, buffer, accumulate);
       }
       return buffer;
@@ -368,7 +371,8 @@ private:
                     return copyGroup(gb, gl, first, group, buffer);
                   });
     if (whole < subspaces)
-      into = copyGroup(rb, rl, index(rb, rl, whole), subspaces - whole, into);
+      into = copyGroup(rb, rl, indexConstant(rb, rl, whole), subspaces - whole,
+                       into);
     return into;
   }
 
@@ -380,7 +384,7 @@ private:
     Value bits;
     if (lanes == 8 && (cols / 2) % 8 == 0) {
       // Every chunk starts on a byte: one load.
-      Value at = arith::ShRUIOp::create(ob, ol, bit, index(ob, ol, 3));
+      Value at = arith::ShRUIOp::create(ob, ol, bit, indexConstant(ob, ol, 3));
       Value byte =
           tensor::ExtractOp::create(ob, ol, stage.swaps, ValueRange{at});
       bits = arith::ExtUIOp::create(ob, ol, i32, byte);
@@ -415,23 +419,25 @@ private:
         rb, rl,
         arith::AddIOp::create(
             rb, rl,
-            arith::MulIOp::create(rb, rl, row, index(rb, rl, stage.depth)),
-            index(rb, rl, layer - 1)),
-        index(rb, rl, cols / 2));
+            arith::MulIOp::create(rb, rl, row,
+                                  indexConstant(rb, rl, stage.depth)),
+            indexConstant(rb, rl, layer - 1)),
+        indexConstant(rb, rl, cols / 2));
     return chunks(
         rb, rl, int64_t{1} << (layer - 1), 1, 1, into,
         [&](OpBuilder &bb, Location bl, Value block, Value buffer) {
-          Value base =
-              arith::MulIOp::create(bb, bl, block, index(bb, bl, width));
+          Value base = arith::MulIOp::create(bb, bl, block,
+                                             indexConstant(bb, bl, width));
           Value blockBit = arith::AddIOp::create(
               bb, bl, layerBit,
-              arith::MulIOp::create(bb, bl, block, index(bb, bl, half)));
+              arith::MulIOp::create(bb, bl, block,
+                                    indexConstant(bb, bl, half)));
           return chunks(
               bb, bl, half, lanes, 1, buffer,
               [&](OpBuilder &tb, Location tl, Value t, Value buf) {
                 Value sAt = arith::AddIOp::create(tb, tl, base, t);
-                Value lAt =
-                    arith::AddIOp::create(tb, tl, sAt, index(tb, tl, half));
+                Value lAt = arith::AddIOp::create(tb, tl, sAt,
+                                                  indexConstant(tb, tl, half));
                 Value small = read(tb, tl, lanes, from, sAt);
                 Value large = read(tb, tl, lanes, from, lAt);
                 Value mask =
@@ -470,7 +476,7 @@ private:
       if (cols - at < lanes)
         continue;
       auto type = VectorType::get({lanes}, ob.getF32Type());
-      Value part = term(ob, ol, lanes, index(ob, ol, at),
+      Value part = term(ob, ol, lanes, indexConstant(ob, ol, at),
                         arith::ConstantOp::create(
                             ob, ol, type, DenseElementsAttr::get(type, 0.0f)));
       sum =

@@ -54,8 +54,8 @@ struct DecodedQMatmul : OpRewritePattern<QMatmulOp> {
                     << " product; the weight is decoded, then multiplied";
     Value w = DequantizeOp::create(rewriter, loc, type.getTensorType(),
                                    op.getWeight());
-    Value y = multiplyTransposed(
-        rewriter, loc, inputF32(rewriter, loc, op.getInput()), w);
+    Value y = multiplyTransposed(rewriter, loc,
+                                 inputF32(rewriter, loc, op.getInput()), w);
     RankedTensorType resultType = op.getType();
     rewriter.replaceOp(op, castResult(rewriter, loc, y, resultType));
     return success();

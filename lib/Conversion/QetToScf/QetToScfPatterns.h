@@ -34,6 +34,10 @@ void populateQetQMatmulToScfPatterns(RewritePatternSet &patterns);
 /// QjlAttention.cpp, QjlSketch.cpp).
 void populateQjlToScfPatterns(RewritePatternSet &patterns);
 
+/// An index constant and an f32 constant, as every kernel here builds them.
+Value indexConstant(OpBuilder &b, Location loc, int64_t v);
+Value f32Constant(OpBuilder &b, Location loc, float v);
+
 /// A linalg.generic with a zero-filled f32 result of `shape`; `body` gets
 /// the block arguments and the iteration indices and returns the new value
 /// of the output element.
@@ -75,8 +79,8 @@ struct QMatmulLowering : OpRewritePattern<QMatmulOp> {
         !op.getType().hasStaticShape())
       return rewriter.notifyMatchFailure(op, "dynamic shapes");
     Location loc = op.getLoc();
-    Value y = build(rewriter, op, scheme,
-                    inputF32(rewriter, loc, op.getInput()));
+    Value y =
+        build(rewriter, op, scheme, inputF32(rewriter, loc, op.getInput()));
     rewriter.replaceOp(op, castResult(rewriter, loc, y, op.getType()));
     return success();
   }

@@ -33,14 +33,6 @@ using namespace mlir::qet::qjl;
 
 namespace {
 
-Value index(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-Value f32(OpBuilder &b, Location loc, float v) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-}
-
 /// softmax(scale * scores) values per row (heads x dv, f32): max-subtracted
 /// exponentials, times 1 / their sum, then o = sum_t p_t v_t over 8-column
 /// vectors (a masked last vector when dv is not a multiple of 8).
@@ -51,13 +43,13 @@ Value attend(OpBuilder &b, Location loc, Value scores, Value values,
   int64_t heads = scoresType.getDimSize(0), tokens = scoresType.getDimSize(1);
   int64_t dv = cast<RankedTensorType>(values.getType()).getDimSize(1);
   LaneConstants k(b, loc);
-  Value c0 = index(b, loc, 0), c1 = index(b, loc, 1);
-  Value nTokens = index(b, loc, tokens);
-  Value scale = f32(b, loc, scaleValue);
+  Value c0 = indexConstant(b, loc, 0), c1 = indexConstant(b, loc, 1);
+  Value nTokens = indexConstant(b, loc, tokens);
+  Value scale = f32Constant(b, loc, scaleValue);
   Value out = tensor::EmptyOp::create(b, loc, {heads, dv}, f32Type);
   Value weights = tensor::EmptyOp::create(b, loc, {tokens}, f32Type);
   auto rows = scf::ForOp::create(
-      b, loc, c0, index(b, loc, heads), c1, ValueRange{out, weights},
+      b, loc, c0, indexConstant(b, loc, heads), c1, ValueRange{out, weights},
       [&](OpBuilder &hb, Location hl, Value h, ValueRange iter) {
         auto logit = [&](OpBuilder &nb, Location nl, Value t) -> Value {
           Value s = tensor::ExtractOp::create(nb, nl, scores, ValueRange{h, t});
@@ -66,8 +58,8 @@ Value attend(OpBuilder &b, Location loc, Value scores, Value values,
         Value max =
             scf::ForOp::create(
                 hb, hl, c0, nTokens, c1,
-                ValueRange{
-                    f32(hb, hl, -std::numeric_limits<float>::infinity())},
+                ValueRange{f32Constant(
+                    hb, hl, -std::numeric_limits<float>::infinity())},
                 [&](OpBuilder &nb, Location nl, Value t, ValueRange acc) {
                   scf::YieldOp::create(nb, nl,
                                        arith::MaximumFOp::create(
@@ -76,7 +68,8 @@ Value attend(OpBuilder &b, Location loc, Value scores, Value values,
                 })
                 .getResult(0);
         auto exps = scf::ForOp::create(
-            hb, hl, c0, nTokens, c1, ValueRange{iter[1], f32(hb, hl, 0.0f)},
+            hb, hl, c0, nTokens, c1,
+            ValueRange{iter[1], f32Constant(hb, hl, 0.0f)},
             [&](OpBuilder &nb, Location nl, Value t, ValueRange acc) {
               Value e = math::ExpOp::create(
                   nb, nl, arith::SubFOp::create(nb, nl, logit(nb, nl, t), max));
@@ -87,8 +80,8 @@ Value attend(OpBuilder &b, Location loc, Value scores, Value values,
                           .getResult(),
                       arith::AddFOp::create(nb, nl, acc[1], e).getResult()});
             });
-        Value inverse =
-            arith::DivFOp::create(hb, hl, f32(hb, hl, 1.0f), exps.getResult(1));
+        Value inverse = arith::DivFOp::create(hb, hl, f32Constant(hb, hl, 1.0f),
+                                              exps.getResult(1));
         Value p =
             scf::ForOp::create(
                 hb, hl, c0, nTokens, c1, ValueRange{exps.getResult(0)},
@@ -127,15 +120,16 @@ Value attend(OpBuilder &b, Location loc, Value scores, Value values,
         Value o = iter[0];
         if (full > 0)
           o = scf::ForOp::create(
-                  hb, hl, c0, index(hb, hl, full), index(hb, hl, kLanes),
-                  ValueRange{o},
+                  hb, hl, c0, indexConstant(hb, hl, full),
+                  indexConstant(hb, hl, kLanes), ValueRange{o},
                   [&](OpBuilder &cb, Location cl, Value c, ValueRange acc) {
                     scf::YieldOp::create(
                         cb, cl, columns(cb, cl, acc[0], c, /*inBounds=*/true));
                   })
                   .getResult(0);
         if (dv > full)
-          o = columns(hb, hl, o, index(hb, hl, full), /*inBounds=*/false);
+          o = columns(hb, hl, o, indexConstant(hb, hl, full),
+                      /*inBounds=*/false);
         scf::YieldOp::create(hb, hl, ValueRange{o, p});
       });
   return rows.getResult(0);

@@ -46,14 +46,6 @@ constexpr int64_t kHeadBlock = 4;
 /// The largest JL matrix embedded in generated code (d * m floats).
 constexpr int64_t kMaxJlElements = int64_t{1} << 22;
 
-Value index(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-Value f32(OpBuilder &b, Location loc, float v) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-}
-
 } // namespace
 
 VectorType mlir::qet::qjl::laneType(OpBuilder &b) {
@@ -119,8 +111,8 @@ namespace {
 Value laneSum(OpBuilder &b, Location loc, Value x, Value row, int64_t count,
               const LaneConstants &k) {
   auto loop = scf::ForOp::create(
-      b, loc, index(b, loc, 0), index(b, loc, count), index(b, loc, kLanes),
-      ValueRange{k.zeros},
+      b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, count),
+      indexConstant(b, loc, kLanes), ValueRange{k.zeros},
       [&](OpBuilder &nb, Location nl, Value j, ValueRange acc) {
         Value v = readLanes(nb, nl, x, ValueRange{row, j});
         scf::YieldOp::create(
@@ -162,7 +154,8 @@ SmallVector<Value> selectSums(OpBuilder &b, Location loc, Value bits, Value t,
                               const LaneConstants &k) {
   SmallVector<Value> init(count, k.zeros);
   auto loop = scf::ForOp::create(
-      b, loc, index(b, loc, 0), index(b, loc, bytes), index(b, loc, 1), init,
+      b, loc, indexConstant(b, loc, 0), indexConstant(b, loc, bytes),
+      indexConstant(b, loc, 1), init,
       [&](OpBuilder &nb, Location nl, Value byteAt, ValueRange acc) {
         Value byte =
             tensor::ExtractOp::create(nb, nl, bits, ValueRange{t, byteAt});
@@ -171,10 +164,11 @@ SmallVector<Value> selectSums(OpBuilder &b, Location loc, Value bits, Value t,
         Value mask = arith::CmpIOp::create(
             nb, nl, arith::CmpIPredicate::ne,
             arith::AndIOp::create(nb, nl, splat, k.laneBits), k.noBits);
-        Value j = arith::MulIOp::create(nb, nl, byteAt, index(nb, nl, kLanes));
+        Value j = arith::MulIOp::create(nb, nl, byteAt,
+                                        indexConstant(nb, nl, kLanes));
         SmallVector<Value> next;
         for (int64_t i = 0; i < count; ++i) {
-          Value h = arith::AddIOp::create(nb, nl, h0, index(nb, nl, i));
+          Value h = arith::AddIOp::create(nb, nl, h0, indexConstant(nb, nl, i));
           Value xv = readLanes(nb, nl, x, ValueRange{h, j});
           Value picked = arith::SelectOp::create(nb, nl, mask, xv, k.zeros);
           next.push_back(arith::AddFOp::create(nb, nl, acc[i], picked));
@@ -189,7 +183,7 @@ SmallVector<Value> selectSums(OpBuilder &b, Location loc, Value bits, Value t,
 
 /// coef * (2 sel - sum), the library's expression.
 Value signTerm(OpBuilder &b, Location loc, Value coef, Value sel, Value sum) {
-  Value twice = arith::MulFOp::create(b, loc, f32(b, loc, 2.0f), sel);
+  Value twice = arith::MulFOp::create(b, loc, f32Constant(b, loc, 2.0f), sel);
   return arith::MulFOp::create(b, loc, coef,
                                arith::SubFOp::create(b, loc, twice, sum));
 }
@@ -220,7 +214,7 @@ Value scoreBlock(OpBuilder &b, Location loc, Value scores, Value t, Value h0,
                         keys.outlierSketch / kLanes, x.out, h0, count, k);
   }
   for (int64_t i = 0; i < count; ++i) {
-    Value h = arith::AddIOp::create(b, loc, h0, index(b, loc, i));
+    Value h = arith::AddIOp::create(b, loc, h0, indexConstant(b, loc, i));
     Value score = signTerm(b, loc, coefIn, selIn[i],
                            tensor::ExtractOp::create(b, loc, x.sumIn, h));
     if (keys.outlierSigns)
@@ -240,14 +234,14 @@ Value scoreTokens(OpBuilder &b, Location loc, Value scores, Value first,
                   const QuerySketches &x, Value invIn, Value invOut,
                   const LaneConstants &k) {
   auto tokens = scf::ForOp::create(
-      b, loc, first, last, index(b, loc, 1), ValueRange{scores},
+      b, loc, first, last, indexConstant(b, loc, 1), ValueRange{scores},
       [&](OpBuilder &tb, Location tl, Value t, ValueRange iter) {
         Value s = iter[0];
         int64_t full = heads / kHeadBlock * kHeadBlock;
         if (full > 0)
           s = scf::ForOp::create(
-                  tb, tl, index(tb, tl, 0), index(tb, tl, full),
-                  index(tb, tl, kHeadBlock), ValueRange{s},
+                  tb, tl, indexConstant(tb, tl, 0), indexConstant(tb, tl, full),
+                  indexConstant(tb, tl, kHeadBlock), ValueRange{s},
                   [&](OpBuilder &hb, Location hl, Value h0, ValueRange hs) {
                     scf::YieldOp::create(hb, hl,
                                          scoreBlock(hb, hl, hs[0], t, h0,
@@ -256,8 +250,8 @@ Value scoreTokens(OpBuilder &b, Location loc, Value scores, Value first,
                   })
                   .getResult(0);
         if (heads > full)
-          s = scoreBlock(tb, tl, s, t, index(tb, tl, full), heads - full, keys,
-                         x, invIn, invOut, k);
+          s = scoreBlock(tb, tl, s, t, indexConstant(tb, tl, full),
+                         heads - full, keys, x, invIn, invOut, k);
         scf::YieldOp::create(tb, tl, s);
       });
   return tokens.getResult(0);
@@ -271,29 +265,33 @@ Value mlir::qet::qjl::scoreMatrix(OpBuilder &b, Location loc, Value q, Value x,
   int64_t heads = cast<RankedTensorType>(q.getType()).getDimSize(0);
   int64_t m = keys.sketch, mo = keys.outlierSketch;
   LaneConstants k(b, loc);
-  Value invIn = f32(b, loc, static_cast<float>(1.0 / (double(m) * keys.kappa)));
+  Value invIn =
+      f32Constant(b, loc, static_cast<float>(1.0 / (double(m) * keys.kappa)));
   Value invOut =
       keys.outlierSigns
-          ? f32(b, loc, static_cast<float>(1.0 / (double(mo) * keys.kappa)))
+          ? f32Constant(b, loc,
+                        static_cast<float>(1.0 / (double(mo) * keys.kappa)))
           : Value();
   Value scores = tensor::EmptyOp::create(b, loc, {heads, keys.tokens}, f32Type);
-  Value c0 = index(b, loc, 0), c1 = index(b, loc, 1);
+  Value c0 = indexConstant(b, loc, 0), c1 = indexConstant(b, loc, 1);
   Value sumsInit = tensor::EmptyOp::create(b, loc, {heads}, f32Type);
 
   if (!keys.outlierSigns) {
     // One group: sum_j x_j once per row.
-    Value sums = scf::ForOp::create(
-                     b, loc, c0, index(b, loc, heads), c1, ValueRange{sumsInit},
-                     [&](OpBuilder &nb, Location nl, Value h, ValueRange iter) {
-                       Value sum = laneSum(nb, nl, x, h, m, k);
-                       scf::YieldOp::create(
-                           nb, nl,
-                           tensor::InsertOp::create(nb, nl, sum, iter[0], h)
-                               .getResult());
-                     })
-                     .getResult(0);
-    return scoreTokens(b, loc, scores, c0, index(b, loc, keys.tokens), heads,
-                       keys, QuerySketches{x, sums, {}, {}}, invIn, invOut, k);
+    Value sums =
+        scf::ForOp::create(
+            b, loc, c0, indexConstant(b, loc, heads), c1, ValueRange{sumsInit},
+            [&](OpBuilder &nb, Location nl, Value h, ValueRange iter) {
+              Value sum = laneSum(nb, nl, x, h, m, k);
+              scf::YieldOp::create(
+                  nb, nl,
+                  tensor::InsertOp::create(nb, nl, sum, iter[0], h)
+                      .getResult());
+            })
+            .getResult(0);
+    return scoreTokens(b, loc, scores, c0, indexConstant(b, loc, keys.tokens),
+                       heads, keys, QuerySketches{x, sums, {}, {}}, invIn,
+                       invOut, k);
   }
 
   // Per token group: y = S_{:,O} q_O, x - y, and their lane sums.
@@ -304,7 +302,7 @@ Value mlir::qet::qjl::scoreMatrix(OpBuilder &b, Location loc, Value q, Value x,
     return tensor::EmptyOp::create(b, loc, shape, f32Type);
   };
   auto perGroup = scf::ForOp::create(
-      b, loc, c0, index(b, loc, groups), c1,
+      b, loc, c0, indexConstant(b, loc, groups), c1,
       ValueRange{scores, empty({heads, m}), empty({heads, m}), empty({heads}),
                  empty({heads})},
       [&](OpBuilder &gb, Location gl, Value g, ValueRange iter) {
@@ -313,14 +311,14 @@ Value mlir::qet::qjl::scoreMatrix(OpBuilder &b, Location loc, Value q, Value x,
         SmallVector<Value> ids;
         for (int64_t i = 0; i < keys.outliers; ++i) {
           Value raw = tensor::ExtractOp::create(
-              gb, gl, keys.outlierIds, ValueRange{g, index(gb, gl, i)});
+              gb, gl, keys.outlierIds, ValueRange{g, indexConstant(gb, gl, i)});
           ids.push_back(arith::MinUIOp::create(
               gb, gl,
               arith::IndexCastUIOp::create(gb, gl, gb.getIndexType(), raw),
-              index(gb, gl, d - 1)));
+              indexConstant(gb, gl, d - 1)));
         }
         auto perRow = scf::ForOp::create(
-            gb, gl, c0, index(gb, gl, heads), c1,
+            gb, gl, c0, indexConstant(gb, gl, heads), c1,
             ValueRange{iter[1], iter[2], iter[3], iter[4]},
             [&](OpBuilder &rb, Location rl, Value h, ValueRange rowIter) {
               // Chunks of 8 rows j: y_j = sum_i q[h, O_i] S[j, O_i] (O
@@ -329,8 +327,9 @@ Value mlir::qet::qjl::scoreMatrix(OpBuilder &b, Location loc, Value q, Value x,
               auto chunks = [&](OpBuilder &cb, Location cl, int64_t from,
                                 int64_t to, bool sumY, ValueRange state) {
                 return scf::ForOp::create(
-                           cb, cl, index(cb, cl, from), index(cb, cl, to),
-                           index(cb, cl, kLanes), state,
+                           cb, cl, indexConstant(cb, cl, from),
+                           indexConstant(cb, cl, to),
+                           indexConstant(cb, cl, kLanes), state,
                            [&](OpBuilder &jb, Location jl, Value j,
                                ValueRange s) {
                              Value yv = k.zeros;
@@ -382,13 +381,13 @@ Value mlir::qet::qjl::scoreMatrix(OpBuilder &b, Location loc, Value q, Value x,
             });
         Value y = perRow.getResult(0), xin = perRow.getResult(1);
         Value sumIn = perRow.getResult(2), sumY = perRow.getResult(3);
-        Value first =
-            arith::MulIOp::create(gb, gl, g, index(gb, gl, keys.groupTokens));
+        Value first = arith::MulIOp::create(
+            gb, gl, g, indexConstant(gb, gl, keys.groupTokens));
         Value last = arith::MinUIOp::create(
             gb, gl,
             arith::AddIOp::create(gb, gl, first,
-                                  index(gb, gl, keys.groupTokens)),
-            index(gb, gl, keys.tokens));
+                                  indexConstant(gb, gl, keys.groupTokens)),
+            indexConstant(gb, gl, keys.tokens));
         Value s =
             scoreTokens(gb, gl, iter[0], first, last, heads, keys,
                         QuerySketches{xin, sumIn, y, sumY}, invIn, invOut, k);

@@ -1,7 +1,7 @@
 //===- QjlSketch.cpp - qet.qjl_sketch as generated code -------------------===//
 //
 // qet.qjl_sketch (qjl.md §3): z = S k (f32), bit j = z_j > 0 packed LSB
-// first, norm = fp16(f32(sqrt(sum k_c^2))) with the sum and root in f64
+// first, norm = fp16(f32Constant(sqrt(sum k_c^2))) with the sum and root in f64
 // (qjlAppendKeys).
 //
 //===----------------------------------------------------------------------===//
@@ -23,14 +23,6 @@ using namespace mlir::qet::qjl;
 
 namespace {
 
-Value index(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-Value f32(OpBuilder &b, Location loc, float v) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-}
-
 struct QjlSketchLowering : OpRewritePattern<QjlSketchOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -50,14 +42,16 @@ struct QjlSketchLowering : OpRewritePattern<QjlSketchOp> {
         [&](OpBuilder &nb, Location nl, ValueRange idx) -> Value {
           Type i8 = nb.getI8Type();
           Value byte = arith::ConstantIntOp::create(nb, nl, i8, 0);
-          Value base =
-              arith::MulIOp::create(nb, nl, idx[1], index(nb, nl, kLanes));
+          Value base = arith::MulIOp::create(nb, nl, idx[1],
+                                             indexConstant(nb, nl, kLanes));
           for (int64_t l = 0; l < kLanes; ++l) {
-            Value j = arith::AddIOp::create(nb, nl, base, index(nb, nl, l));
+            Value j =
+                arith::AddIOp::create(nb, nl, base, indexConstant(nb, nl, l));
             Value zj =
                 tensor::ExtractOp::create(nb, nl, z, ValueRange{idx[0], j});
-            Value positive = arith::CmpFOp::create(
-                nb, nl, arith::CmpFPredicate::OGT, zj, f32(nb, nl, 0.0f));
+            Value positive =
+                arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT, zj,
+                                      f32Constant(nb, nl, 0.0f));
             Value bit = arith::ShLIOp::create(
                 nb, nl, arith::ExtUIOp::create(nb, nl, i8, positive),
                 arith::ConstantIntOp::create(nb, nl, i8, l));

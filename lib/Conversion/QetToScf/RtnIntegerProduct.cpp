@@ -40,14 +40,6 @@ using namespace mlir::qet;
 
 namespace {
 
-Value index(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-Value f32(OpBuilder &b, Location loc, float v) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-}
-
 template <typename T>
 Value splat(OpBuilder &b, Location loc, VectorType type, T value) {
   return arith::ConstantOp::create(b, loc, type,
@@ -57,7 +49,7 @@ Value splat(OpBuilder &b, Location loc, VectorType type, T value) {
 /// Round to nearest, ties to even, for |v| < 2^22: adding 1.5 * 2^23 leaves
 /// no fraction bits (the pipeline never reassociates floats).
 Value roundEven(OpBuilder &b, Location loc, Value v) {
-  Value magic = f32(b, loc, 12582912.0f);
+  Value magic = f32Constant(b, loc, 12582912.0f);
   return arith::SubFOp::create(b, loc, arith::AddFOp::create(b, loc, v, magic),
                                magic);
 }
@@ -90,8 +82,9 @@ Value quantizedLanes(OpBuilder &b, Location loc, Value x, Value inverse,
                // defined integer instead of fptosi's poison.
                v = arith::MaxNumFOp::create(
                    nb, nl,
-                   arith::MinNumFOp::create(nb, nl, v, f32(nb, nl, levels)),
-                   f32(nb, nl, -levels));
+                   arith::MinNumFOp::create(nb, nl, v,
+                                            f32Constant(nb, nl, levels)),
+                   f32Constant(nb, nl, -levels));
                Value q = arith::FPToSIOp::create(nb, nl, laneType, v);
                linalg::YieldOp::create(nb, nl, q);
              })
@@ -201,7 +194,7 @@ Value mlir::qet::integerInputProduct(OpBuilder &b, Location loc, Value x,
   Value scales = mapElements(b, loc, absMax, b.getF32Type(),
                              [&](OpBuilder &nb, Location nl, Value m) -> Value {
                                return arith::DivFOp::create(
-                                   nb, nl, m, f32(nb, nl, levels));
+                                   nb, nl, m, f32Constant(nb, nl, levels));
                              });
   // 1 / sx; 0 for groups too small to scale (below 2^-100 the quantized
   // input would be all zeros anyway, and L / max could overflow).
@@ -209,10 +202,11 @@ Value mlir::qet::integerInputProduct(OpBuilder &b, Location loc, Value x,
       b, loc, absMax, b.getF32Type(),
       [&](OpBuilder &nb, Location nl, Value m) -> Value {
         Value usable = arith::CmpFOp::create(nb, nl, arith::CmpFPredicate::OGT,
-                                             m, f32(nb, nl, 0x1p-100f));
-        Value inverse = arith::DivFOp::create(nb, nl, f32(nb, nl, levels), m);
+                                             m, f32Constant(nb, nl, 0x1p-100f));
+        Value inverse =
+            arith::DivFOp::create(nb, nl, f32Constant(nb, nl, levels), m);
         return arith::SelectOp::create(nb, nl, usable, inverse,
-                                       f32(nb, nl, 0.0f));
+                                       f32Constant(nb, nl, 0.0f));
       });
   int64_t stride = bytes8 ? 2 : 4;
   SmallVector<Value> xq;
@@ -243,7 +237,7 @@ Value mlir::qet::integerInputProduct(OpBuilder &b, Location loc, Value x,
   Value byteShift = splat(b, loc, bytesVec, b.getI8IntegerAttr(4));
   Value wordMask = splat(b, loc, wordVec, b.getI16IntegerAttr(15));
   Value zeroI32 = splat(b, loc, i32Lanes, b.getI32IntegerAttr(0));
-  Value c0 = index(b, loc, 0);
+  Value c0 = indexConstant(b, loc, 0);
 
   // One block of `width` code bytes against the quantized input: i16 lanes
   // (i8 input, summed in i16 within a group) or i32 lanes (i16 input).
@@ -268,7 +262,7 @@ Value mlir::qet::integerInputProduct(OpBuilder &b, Location loc, Value x,
                                    multiplyAddBytes(kb, kl, hi, input(1)));
     }
     Value words = vector::BitCastOp::create(kb, kl, wordVec, bytes);
-    Value lane = arith::DivUIOp::create(kb, kl, at, index(kb, kl, 2));
+    Value lane = arith::DivUIOp::create(kb, kl, at, indexConstant(kb, kl, 2));
     Value sum;
     for (int64_t r = 0; r < 4; ++r) {
       Value nibble = words;
@@ -293,8 +287,9 @@ Value mlir::qet::integerInputProduct(OpBuilder &b, Location loc, Value x,
       [&](OpBuilder &gb, Location gl, Value row, Value item,
           Value g) -> GroupTerm {
         Value rowByte =
-            arith::MulIOp::create(gb, gl, row, index(gb, gl, k / 2));
-        Value base = arith::MulIOp::create(gb, gl, g, index(gb, gl, group / 2));
+            arith::MulIOp::create(gb, gl, row, indexConstant(gb, gl, k / 2));
+        Value base =
+            arith::MulIOp::create(gb, gl, g, indexConstant(gb, gl, group / 2));
         auto blockAt = [&](OpBuilder &kb, Location kl, Value j) {
           return block(kb, kl, rowByte, item,
                        arith::AddIOp::create(kb, kl, base, j));
@@ -308,15 +303,15 @@ Value mlir::qet::integerInputProduct(OpBuilder &b, Location loc, Value x,
         if (trips <= 4) {
           Value sum;
           for (int64_t t = 0; t < trips; ++t) {
-            Value part = blockAt(gb, gl, index(gb, gl, t * width));
+            Value part = blockAt(gb, gl, indexConstant(gb, gl, t * width));
             sum = sum ? arith::AddIOp::create(gb, gl, sum, part).getResult()
                       : part;
           }
           lanes = toI32(gb, gl, sum);
         } else {
           lanes = scf::ForOp::create(
-                      gb, gl, c0, index(gb, gl, group / 2),
-                      index(gb, gl, width), ValueRange{zeroI32},
+                      gb, gl, c0, indexConstant(gb, gl, group / 2),
+                      indexConstant(gb, gl, width), ValueRange{zeroI32},
                       [&](OpBuilder &kb, Location kl, Value j, ValueRange acc) {
                         Value part = toI32(kb, kl, blockAt(kb, kl, j));
                         scf::YieldOp::create(kb, kl,
@@ -326,14 +321,15 @@ Value mlir::qet::integerInputProduct(OpBuilder &b, Location loc, Value x,
                       .getResult(0);
         }
         Value meta = arith::AddIOp::create(
-            gb, gl, arith::MulIOp::create(gb, gl, row, index(gb, gl, groups)),
+            gb, gl,
+            arith::MulIOp::create(gb, gl, row, indexConstant(gb, gl, groups)),
             g);
         Value weightScale = halfAt(gb, gl, s.scales, meta);
         Value inputScale =
             tensor::ExtractOp::create(gb, gl, scales, ValueRange{item, g});
         Value quantizedSum = tensor::ExtractOp::create(gb, gl, quantizedSums,
                                                        ValueRange{item, g});
-        Value eight = f32(gb, gl, 8.0f);
+        Value eight = f32Constant(gb, gl, 8.0f);
         GroupTerm t;
         t.lanes = arith::SIToFPOp::create(
             gb, gl, VectorType::get({8}, gb.getF32Type()), lanes);

@@ -36,14 +36,6 @@ using namespace mlir::qet;
 
 namespace {
 
-Value index(OpBuilder &b, Location loc, int64_t v) {
-  return arith::ConstantIndexOp::create(b, loc, v);
-}
-
-Value f32(OpBuilder &b, Location loc, float v) {
-  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
-}
-
 /// fp16 bits (i16) to f32.
 Value halfToF32(OpBuilder &b, Location loc, Value bits16) {
   Value half = arith::BitcastOp::create(b, loc, b.getF16Type(), bits16);
@@ -54,8 +46,8 @@ Value halfToF32(OpBuilder &b, Location loc, Value bits16) {
 
 Value mlir::qet::halfAt(OpBuilder &b, Location loc, Value bytes, Value at) {
   Type i16 = b.getI16Type();
-  Value first = arith::MulIOp::create(b, loc, at, index(b, loc, 2));
-  Value second = arith::AddIOp::create(b, loc, first, index(b, loc, 1));
+  Value first = arith::MulIOp::create(b, loc, at, indexConstant(b, loc, 2));
+  Value second = arith::AddIOp::create(b, loc, first, indexConstant(b, loc, 1));
   Value lo = arith::ExtUIOp::create(
       b, loc, i16, tensor::ExtractOp::create(b, loc, bytes, first));
   Value hi = arith::ExtUIOp::create(
@@ -125,17 +117,18 @@ Value mlir::qet::groupLoops(
   auto laneVec = VectorType::get({8}, b.getF32Type());
   Value zeroLanes = arith::ConstantOp::create(
       b, loc, laneVec, DenseElementsAttr::get(laneVec, 0.0f));
-  Value c0 = index(b, loc, 0), c1 = index(b, loc, 1);
+  Value c0 = indexConstant(b, loc, 0), c1 = indexConstant(b, loc, 1);
   Value y = tensor::EmptyOp::create(b, loc, {batch, rows}, b.getF32Type());
   auto rowLoop = scf::ForOp::create(
-      b, loc, c0, index(b, loc, rows), c1, ValueRange{y},
+      b, loc, c0, indexConstant(b, loc, rows), c1, ValueRange{y},
       [&](OpBuilder &rb, Location rl, Value row, ValueRange rowIter) {
         auto items = scf::ForOp::create(
-            rb, rl, c0, index(rb, rl, batch), c1, ValueRange{rowIter[0]},
+            rb, rl, c0, indexConstant(rb, rl, batch), c1,
+            ValueRange{rowIter[0]},
             [&](OpBuilder &ib, Location il, Value item, ValueRange itemIter) {
               auto perGroup = scf::ForOp::create(
-                  ib, il, c0, index(ib, il, groups), c1,
-                  ValueRange{zeroLanes, f32(ib, il, 0.0f)},
+                  ib, il, c0, indexConstant(ib, il, groups), c1,
+                  ValueRange{zeroLanes, f32Constant(ib, il, 0.0f)},
                   [&](OpBuilder &gb, Location gl, Value g, ValueRange acc) {
                     GroupTerm t = term(gb, gl, row, item, g);
                     Value scale =
@@ -203,9 +196,11 @@ Value genericProduct(OpBuilder &b, Location loc, Value x, Value packed,
       [&](OpBuilder &nb, Location nl, ValueRange args,
           ValueRange idx) -> Value {
         Value linear = arith::AddIOp::create(
-            nb, nl, arith::MulIOp::create(nb, nl, idx[1], index(nb, nl, k)),
+            nb, nl,
+            arith::MulIOp::create(nb, nl, idx[1], indexConstant(nb, nl, k)),
             idx[2]);
-        Value bit = arith::MulIOp::create(nb, nl, linear, index(nb, nl, bits));
+        Value bit =
+            arith::MulIOp::create(nb, nl, linear, indexConstant(nb, nl, bits));
         Value q = extractBitField(nb, nl, codes, Value(), bit, bits, lastByte,
                                   nb.getI8Type(), symmetric);
         Value qf = symmetric
@@ -268,8 +263,8 @@ Value vectorProduct(OpBuilder &b, Location loc, Value x, Value packed,
       b, loc, bytesVec,
       DenseElementsAttr::get(bytesVec, b.getI8IntegerAttr(4)));
   Value padByte = arith::ConstantIntOp::create(b, loc, b.getI8Type(), 0);
-  Value padFloat = f32(b, loc, 0.0f);
-  Value c0 = index(b, loc, 0);
+  Value padFloat = f32Constant(b, loc, 0.0f);
+  Value c0 = indexConstant(b, loc, 0);
 
   // A block of code bytes as two f32 vectors: low and high nibbles (signed
   // two's complement nibbles when symmetric).
@@ -299,8 +294,9 @@ Value vectorProduct(OpBuilder &b, Location loc, Value x, Value packed,
       [&](OpBuilder &gb, Location gl, Value row, Value item,
           Value g) -> GroupTerm {
         Value rowByte =
-            arith::MulIOp::create(gb, gl, row, index(gb, gl, k / 2));
-        Value base = arith::MulIOp::create(gb, gl, g, index(gb, gl, group / 2));
+            arith::MulIOp::create(gb, gl, row, indexConstant(gb, gl, k / 2));
+        Value base =
+            arith::MulIOp::create(gb, gl, g, indexConstant(gb, gl, group / 2));
         // One block: FMAs of its nibbles into (lo, hi).
         auto block = [&](OpBuilder &kb, Location kl, Value j, Value accLo,
                          Value accHi) {
@@ -327,11 +323,11 @@ Value vectorProduct(OpBuilder &b, Location loc, Value x, Value packed,
         if (trips <= 4) {
           for (int64_t t = 0; t < trips; ++t)
             std::tie(sumLo, sumHi) =
-                block(gb, gl, index(gb, gl, t * width), sumLo, sumHi);
+                block(gb, gl, indexConstant(gb, gl, t * width), sumLo, sumHi);
         } else {
           auto blocks = scf::ForOp::create(
-              gb, gl, c0, index(gb, gl, group / 2), index(gb, gl, width),
-              ValueRange{zeroVec, zeroVec},
+              gb, gl, c0, indexConstant(gb, gl, group / 2),
+              indexConstant(gb, gl, width), ValueRange{zeroVec, zeroVec},
               [&](OpBuilder &kb, Location kl, Value j, ValueRange acc) {
                 auto [lo, hi] = block(kb, kl, j, acc[0], acc[1]);
                 scf::YieldOp::create(kb, kl, ValueRange{lo, hi});
@@ -352,7 +348,8 @@ Value vectorProduct(OpBuilder &b, Location loc, Value x, Value packed,
                   ArrayRef<int64_t>{1}));
         // Metadata element row * G + g, read from its bytes.
         Value meta = arith::AddIOp::create(
-            gb, gl, arith::MulIOp::create(gb, gl, row, index(gb, gl, groups)),
+            gb, gl,
+            arith::MulIOp::create(gb, gl, row, indexConstant(gb, gl, groups)),
             g);
         GroupTerm t{lanes, halfAt(gb, gl, s.scales, meta), Value()};
         if (!symmetric)

@@ -126,15 +126,12 @@ struct VptqQMatmulLowering : QMatmulLowering<VqAttr> {
     // vector<v x f32> accumulator takes, for every column, the codebook
     // entry its index selects times xs (the index is read once per vector,
     // not once per row). The last vector row may be partial.
-    auto index = [](OpBuilder &cb, Location cl, int64_t value) -> Value {
-      return arith::ConstantIndexOp::create(cb, cl, value);
-    };
     // Field `i` of `width` bits in the index row starting at `rowBit`.
     auto fieldAt = [&](OpBuilder &lb, Location ll, Value bytes, int64_t last,
                        Value rowBit, Value i, int64_t width) {
       Value bit = arith::AddIOp::create(
           lb, ll, rowBit,
-          arith::MulIOp::create(lb, ll, i, index(lb, ll, width)));
+          arith::MulIOp::create(lb, ll, i, indexConstant(lb, ll, width)));
       return extractBitField(lb, ll, bytes, Value(), bit, width, last,
                              lb.getI32Type(), false);
     };
@@ -165,11 +162,11 @@ struct VptqQMatmulLowering : QMatmulLowering<VqAttr> {
       auto body = [&](OpBuilder &rb, Location rl, Value yIn, Value item,
                       Value r, bool full) -> Value {
         auto sums = scf::ForOp::create(
-            rb, rl, index(rb, rl, 0), index(rb, rl, columns), index(rb, rl, 1),
-            ValueRange{zeros},
+            rb, rl, indexConstant(rb, rl, 0), indexConstant(rb, rl, columns),
+            indexConstant(rb, rl, 1), ValueRange{zeros},
             [&](OpBuilder &lb, Location ll, Value col, ValueRange acc) {
-              Value p =
-                  arith::AddIOp::create(lb, ll, col, index(lb, ll, first));
+              Value p = arith::AddIOp::create(lb, ll, col,
+                                              indexConstant(lb, ll, first));
               Value xp =
                   tensor::ExtractOp::create(lb, ll, xs, ValueRange{item, p});
               Value scaled = vector::BroadcastOp::create(lb, ll, vecType, xp);
@@ -178,7 +175,7 @@ struct VptqQMatmulLowering : QMatmulLowering<VqAttr> {
                   ValueRange{vector::FMAOp::create(
                       lb, ll, scaled, entry(lb, ll, r, col), acc[0])});
             });
-        Value at = arith::MulIOp::create(rb, rl, r, index(rb, rl, w));
+        Value at = arith::MulIOp::create(rb, rl, r, indexConstant(rb, rl, w));
         Value old = vector::TransferReadOp::create(
             rb, rl, vecType, yIn, ValueRange{item, at}, padFloat,
             ArrayRef<bool>{full});
@@ -189,19 +186,22 @@ struct VptqQMatmulLowering : QMatmulLowering<VqAttr> {
       };
       int64_t fullRows = rows / w;
       auto items = scf::ForOp::create(
-          rewriter, loc, index(rewriter, loc, 0), index(rewriter, loc, batch),
-          index(rewriter, loc, 1), ValueRange{y},
+          rewriter, loc, indexConstant(rewriter, loc, 0),
+          indexConstant(rewriter, loc, batch), indexConstant(rewriter, loc, 1),
+          ValueRange{y},
           [&](OpBuilder &ib, Location il, Value item, ValueRange itemIter) {
             auto vectors = scf::ForOp::create(
-                ib, il, index(ib, il, 0), index(ib, il, fullRows),
-                index(ib, il, 1), ValueRange{itemIter[0]},
+                ib, il, indexConstant(ib, il, 0),
+                indexConstant(ib, il, fullRows), indexConstant(ib, il, 1),
+                ValueRange{itemIter[0]},
                 [&](OpBuilder &rb, Location rl, Value r, ValueRange rowIter) {
                   scf::YieldOp::create(rb, rl,
                                        body(rb, rl, rowIter[0], item, r, true));
                 });
             Value next = vectors.getResult(0);
             if (rows % w)
-              next = body(ib, il, next, item, index(ib, il, fullRows), false);
+              next = body(ib, il, next, item, indexConstant(ib, il, fullRows),
+                          false);
             scf::YieldOp::create(ib, il, next);
           });
       return items.getResult(0);
@@ -225,12 +225,14 @@ struct VptqQMatmulLowering : QMatmulLowering<VqAttr> {
           [&](OpBuilder &lb, Location ll, Value r, Value col) -> Value {
             Value rowBit = arith::MulIOp::create(
                 lb, ll,
-                arith::AddIOp::create(lb, ll, index(lb, ll, g * vectorRows), r),
-                index(lb, ll, wordBits(gs, ib + rb)));
+                arith::AddIOp::create(lb, ll,
+                                      indexConstant(lb, ll, g * vectorRows), r),
+                indexConstant(lb, ll, wordBits(gs, ib + rb)));
             Value field =
                 fieldAt(lb, ll, idxBytes, idxLast, rowBit, col, ib + rb);
             auto vecType = VectorType::get({v}, lb.getF32Type());
-            Value gIndex = index(lb, ll, g), c0 = index(lb, ll, 0);
+            Value gIndex = indexConstant(lb, ll, g),
+                  c0 = indexConstant(lb, ll, 0);
             Value w = vector::TransferReadOp::create(
                 lb, ll, vecType, main,
                 ValueRange{gIndex, bitsOf(lb, ll, field, 0, ib), c0}, padFloat,
@@ -249,11 +251,11 @@ struct VptqQMatmulLowering : QMatmulLowering<VqAttr> {
           y, vo, o, 0,
           [&](OpBuilder &lb, Location ll, Value r, Value p) -> Value {
             Value rowBit = arith::MulIOp::create(
-                lb, ll, r, index(lb, ll, wordBits(o, ob)));
+                lb, ll, r, indexConstant(lb, ll, wordBits(o, ob)));
             Value k = arith::IndexCastUIOp::create(
                 lb, ll, lb.getIndexType(),
                 fieldAt(lb, ll, outlierBytes, outlierLast, rowBit, p, ob));
-            Value c0 = index(lb, ll, 0);
+            Value c0 = indexConstant(lb, ll, 0);
             return vector::TransferReadOp::create(
                 lb, ll, VectorType::get({vo}, lb.getF32Type()), outliers,
                 ValueRange{c0, k, c0}, padFloat, ArrayRef<bool>{true});
