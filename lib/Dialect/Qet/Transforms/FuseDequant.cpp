@@ -62,6 +62,27 @@ Value transposedPackedSource(Value weight) {
   return packedSource(transpose.getInput());
 }
 
+/// The packed N x K matrix a linalg.matmul multiplies its M x K input by:
+/// transpose(dequantize(p)) indexed (k, n), or dequantize(p) indexed (n, k);
+/// null for any other product.
+Value matmulPackedWeight(linalg::MatmulOp op) {
+  MLIRContext *ctx = op.getContext();
+  AffineExpr m, n, k;
+  bindDims(ctx, m, n, k);
+  auto map = [&](AffineExpr a, AffineExpr b) {
+    return AffineMap::get(3, 0, {a, b}, ctx);
+  };
+  SmallVector<AffineMap> maps = op.getIndexingMapsArray();
+  if (maps[0] != map(m, k) || maps[2] != map(m, n))
+    return {};
+  Value weight = op.getInputs()[1];
+  if (maps[1] == map(k, n))
+    return transposedPackedSource(weight);
+  if (maps[1] == map(n, k))
+    return packedSource(weight);
+  return {};
+}
+
 bool isZeroFill(Value acc) {
   auto fill = acc.getDefiningOp<linalg::FillOp>();
   return fill && matchPattern(fill.getInputs()[0], m_AnyZeroFloat());
@@ -94,23 +115,10 @@ struct FuseMatmul : OpRewritePattern<linalg::MatmulOp> {
                                 PatternRewriter &rewriter) const override {
     if (!op.hasPureTensorSemantics())
       return failure();
-    MLIRContext *ctx = op.getContext();
-    AffineExpr m, n, k;
-    bindDims(ctx, m, n, k);
-    auto map = [&](AffineExpr a, AffineExpr b) {
-      return AffineMap::get(3, 0, {a, b}, ctx);
-    };
-    SmallVector<AffineMap> maps = op.getIndexingMapsArray();
-    if (maps[0] != map(m, k) || maps[2] != map(m, n))
-      return rewriter.notifyMatchFailure(op, "activations are not M x K");
-    Value weight = op.getInputs()[1];
-    Value packed;
-    if (maps[1] == map(k, n))
-      packed = transposedPackedSource(weight);
-    else if (maps[1] == map(n, k))
-      packed = packedSource(weight);
+    Value packed = matmulPackedWeight(op);
     if (!packed)
-      return rewriter.notifyMatchFailure(op, "weight is not a decoded matrix");
+      return rewriter.notifyMatchFailure(
+          op, "not an M x K input times a decoded weight");
     Value acc = op.getOutputs()[0];
     Value product = QMatmulOp::create(rewriter, op.getLoc(), acc.getType(),
                                       op.getInputs()[0], packed);
@@ -141,8 +149,8 @@ struct FuseMatvec : OpRewritePattern<linalg::MatvecOp> {
     auto productType = RankedTensorType::get({1, accType.getDimSize(0)},
                                              accType.getElementType());
     Value product = QMatmulOp::create(rewriter, loc, productType, row, packed);
-    product = tensor::CollapseShapeOp::create(rewriter, loc, accType, product,
-                                              rows);
+    product =
+        tensor::CollapseShapeOp::create(rewriter, loc, accType, product, rows);
     rewriter.replaceOp(op, accumulate(rewriter, loc, product, acc));
     return success();
   }
@@ -252,20 +260,7 @@ FailureOr<QjlScore> matchQjlScore(Value score) {
   if (!matmul || !matmul.hasPureTensorSemantics() ||
       !isZeroFill(matmul.getOutputs()[0]))
     return failure();
-  MLIRContext *ctx = matmul.getContext();
-  AffineExpr m, n, k;
-  bindDims(ctx, m, n, k);
-  auto map = [&](AffineExpr a, AffineExpr b) {
-    return AffineMap::get(3, 0, {a, b}, ctx);
-  };
-  SmallVector<AffineMap> maps = matmul.getIndexingMapsArray();
-  if (maps[0] != map(m, k) || maps[2] != map(m, n))
-    return failure();
-  Value keys;
-  if (maps[1] == map(k, n))
-    keys = transposedPackedSource(matmul.getInputs()[1]);
-  else if (maps[1] == map(n, k))
-    keys = packedSource(matmul.getInputs()[1]);
+  Value keys = matmulPackedWeight(matmul);
   if (!isQjl(keys))
     return failure();
   return QjlScore{matmul.getInputs()[0], keys};
