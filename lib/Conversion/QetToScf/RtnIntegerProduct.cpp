@@ -177,7 +177,7 @@ Value mlir::qet::integerInputProduct(OpBuilder &b, Location loc, Value x,
   auto rtn = cast<RtnAttr>(type.getScheme());
   auto xType = cast<RankedTensorType>(x.getType());
   int64_t batch = xType.getDimSize(0), n = type.getRows(), k = type.getCols();
-  int64_t group = static_cast<int64_t>(rtn.getGroup()), groups = k / group;
+  int64_t group = static_cast<int64_t>(rtn.getGroup());
   bool symmetric = rtn.getSymmetric();
   bool bytes8 = activations == ActivationPrecision::I8;
   float levels = bytes8 ? 127.0f : 32767.0f;
@@ -283,16 +283,11 @@ Value mlir::qet::integerInputProduct(OpBuilder &b, Location loc, Value x,
   };
 
   return groupLoops(
-      b, loc, batch, n, groups,
-      [&](OpBuilder &gb, Location gl, Value row, Value item,
-          Value g) -> GroupTerm {
-        Value rowByte =
-            arith::MulIOp::create(gb, gl, row, indexConstant(gb, gl, k / 2));
-        Value base =
-            arith::MulIOp::create(gb, gl, g, indexConstant(gb, gl, group / 2));
+      b, loc, batch, n, k, group,
+      [&](OpBuilder &gb, Location gl, const GroupPosition &p) -> GroupTerm {
         auto blockAt = [&](OpBuilder &kb, Location kl, Value j) {
-          return block(kb, kl, rowByte, item,
-                       arith::AddIOp::create(kb, kl, base, j));
+          return block(kb, kl, p.rowByte, p.item,
+                       arith::AddIOp::create(kb, kl, p.base, j));
         };
         auto toI32 = [&](OpBuilder &kb, Location kl, Value v) {
           return bytes8 ? widenToEightLanes(kb, kl, v) : v;
@@ -320,15 +315,11 @@ Value mlir::qet::integerInputProduct(OpBuilder &b, Location loc, Value x,
                       })
                       .getResult(0);
         }
-        Value meta = arith::AddIOp::create(
-            gb, gl,
-            arith::MulIOp::create(gb, gl, row, indexConstant(gb, gl, groups)),
-            g);
-        Value weightScale = halfAt(gb, gl, s.scales, meta);
-        Value inputScale =
-            tensor::ExtractOp::create(gb, gl, scales, ValueRange{item, g});
-        Value quantizedSum = tensor::ExtractOp::create(gb, gl, quantizedSums,
-                                                       ValueRange{item, g});
+        Value weightScale = halfAt(gb, gl, s.scales, p.meta);
+        SmallVector<Value, 2> itemGroup = {p.item, p.g};
+        Value inputScale = tensor::ExtractOp::create(gb, gl, scales, itemGroup);
+        Value quantizedSum =
+            tensor::ExtractOp::create(gb, gl, quantizedSums, itemGroup);
         Value eight = f32Constant(gb, gl, 8.0f);
         GroupTerm t;
         t.lanes = arith::SIToFPOp::create(
@@ -341,10 +332,9 @@ Value mlir::qet::integerInputProduct(OpBuilder &b, Location loc, Value x,
         if (!symmetric) {
           // + (z + 8 s) X[item, g].
           Value offset = arith::AddFOp::create(
-              gb, gl, halfAt(gb, gl, s.zeros, meta),
+              gb, gl, halfAt(gb, gl, s.zeros, p.meta),
               arith::MulFOp::create(gb, gl, eight, weightScale));
-          Value sum =
-              tensor::ExtractOp::create(gb, gl, sums, ValueRange{item, g});
+          Value sum = tensor::ExtractOp::create(gb, gl, sums, itemGroup);
           t.offset = arith::AddFOp::create(
               gb, gl, t.offset, arith::MulFOp::create(gb, gl, offset, sum));
         }

@@ -46,14 +46,22 @@ struct GroupTerm {
   Value offset;
 };
 
-/// The loop nest of the 4-bit kernels: y[item, row] = sum over groups g of
-/// term(row, item, g), the lanes scaled into one running vector that is
-/// reduced once per output.
-Value groupLoops(OpBuilder &b, Location loc, int64_t batch, int64_t rows,
-                 int64_t groups,
-                 function_ref<GroupTerm(OpBuilder &, Location, Value row,
-                                        Value item, Value g)>
-                     term);
+/// One group g of weight row `row` against batch item `item`: where its
+/// codes are (4-bit codes: byte rowByte + base + j holds elements
+/// 2 (base + j) and 2 (base + j) + 1 of the row) and which metadata element
+/// (row * G + g) holds its scale and zero point.
+struct GroupPosition {
+  Value item, g;
+  Value rowByte, base, meta;
+};
+
+/// The loop nest of the 4-bit kernels over an N x K weight with groups of
+/// `group`: y[item, row] = sum over groups g of term(position), the lanes
+/// scaled into one running vector that is reduced once per output.
+Value groupLoops(
+    OpBuilder &b, Location loc, int64_t batch, int64_t rows, int64_t k,
+    int64_t group,
+    function_ref<GroupTerm(OpBuilder &, Location, const GroupPosition &)> term);
 
 /// Whether the integer-input kernel takes this 4-bit weight.
 bool integerInputApplies(RtnAttr rtn, int64_t k,

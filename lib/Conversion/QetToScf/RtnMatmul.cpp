@@ -112,8 +112,11 @@ Value mlir::qet::groupSums(OpBuilder &b, Location loc, Value x, int64_t group) {
 }
 
 Value mlir::qet::groupLoops(
-    OpBuilder &b, Location loc, int64_t batch, int64_t rows, int64_t groups,
-    function_ref<GroupTerm(OpBuilder &, Location, Value, Value, Value)> term) {
+    OpBuilder &b, Location loc, int64_t batch, int64_t rows, int64_t k,
+    int64_t group,
+    function_ref<GroupTerm(OpBuilder &, Location, const GroupPosition &)>
+        term) {
+  int64_t groups = k / group;
   auto laneVec = VectorType::get({8}, b.getF32Type());
   Value zeroLanes = arith::ConstantOp::create(
       b, loc, laneVec, DenseElementsAttr::get(laneVec, 0.0f));
@@ -130,7 +133,17 @@ Value mlir::qet::groupLoops(
                   ib, il, c0, indexConstant(ib, il, groups), c1,
                   ValueRange{zeroLanes, f32Constant(ib, il, 0.0f)},
                   [&](OpBuilder &gb, Location gl, Value g, ValueRange acc) {
-                    GroupTerm t = term(gb, gl, row, item, g);
+                    Value rowByte = arith::MulIOp::create(
+                        gb, gl, row, indexConstant(gb, gl, k / 2));
+                    Value base = arith::MulIOp::create(
+                        gb, gl, g, indexConstant(gb, gl, group / 2));
+                    Value meta = arith::AddIOp::create(
+                        gb, gl,
+                        arith::MulIOp::create(gb, gl, row,
+                                              indexConstant(gb, gl, groups)),
+                        g);
+                    GroupTerm t = term(
+                        gb, gl, GroupPosition{item, g, rowByte, base, meta});
                     Value scale =
                         vector::BroadcastOp::create(gb, gl, laneVec, t.scale);
                     Value running =
@@ -242,7 +255,7 @@ Value vectorProduct(OpBuilder &b, Location loc, Value x, Value packed,
   auto rtn = cast<RtnAttr>(type.getScheme());
   auto xType = cast<RankedTensorType>(x.getType());
   int64_t batch = xType.getDimSize(0), n = type.getRows(), k = type.getCols();
-  int64_t group = static_cast<int64_t>(rtn.getGroup()), groups = k / group;
+  int64_t group = static_cast<int64_t>(rtn.getGroup());
   bool symmetric = rtn.getSymmetric();
   Value even = deinterleave(b, loc, x, 0), odd = deinterleave(b, loc, x, 1);
   Value sums = symmetric ? Value() : groupSums(b, loc, x, group);
@@ -290,27 +303,22 @@ Value vectorProduct(OpBuilder &b, Location loc, Value x, Value packed,
   };
 
   return groupLoops(
-      b, loc, batch, n, groups,
-      [&](OpBuilder &gb, Location gl, Value row, Value item,
-          Value g) -> GroupTerm {
-        Value rowByte =
-            arith::MulIOp::create(gb, gl, row, indexConstant(gb, gl, k / 2));
-        Value base =
-            arith::MulIOp::create(gb, gl, g, indexConstant(gb, gl, group / 2));
+      b, loc, batch, n, k, group,
+      [&](OpBuilder &gb, Location gl, const GroupPosition &p) -> GroupTerm {
         // One block: FMAs of its nibbles into (lo, hi).
         auto block = [&](OpBuilder &kb, Location kl, Value j, Value accLo,
                          Value accHi) {
-          Value at = arith::AddIOp::create(kb, kl, base, j);
-          Value byteAt = arith::AddIOp::create(kb, kl, rowByte, at);
+          Value at = arith::AddIOp::create(kb, kl, p.base, j);
+          Value byteAt = arith::AddIOp::create(kb, kl, p.rowByte, at);
           Value bytes = vector::TransferReadOp::create(
               kb, kl, bytesVec, s.codes, ValueRange{byteAt}, padByte,
               ArrayRef<bool>{true});
           auto [lo, hi] = nibbles(kb, kl, bytes);
           Value xe = vector::TransferReadOp::create(
-              kb, kl, floatVec, even, ValueRange{item, at}, padFloat,
+              kb, kl, floatVec, even, ValueRange{p.item, at}, padFloat,
               ArrayRef<bool>{true});
           Value xo = vector::TransferReadOp::create(
-              kb, kl, floatVec, odd, ValueRange{item, at}, padFloat,
+              kb, kl, floatVec, odd, ValueRange{p.item, at}, padFloat,
               ArrayRef<bool>{true});
           return std::make_pair(
               vector::FMAOp::create(kb, kl, lo, xe, accLo).getResult(),
@@ -346,16 +354,11 @@ Value vectorProduct(OpBuilder &b, Location loc, Value x, Value packed,
               vector::ExtractStridedSliceOp::create(
                   gb, gl, groupSum, ArrayRef<int64_t>{at}, ArrayRef<int64_t>{8},
                   ArrayRef<int64_t>{1}));
-        // Metadata element row * G + g, read from its bytes.
-        Value meta = arith::AddIOp::create(
-            gb, gl,
-            arith::MulIOp::create(gb, gl, row, indexConstant(gb, gl, groups)),
-            g);
-        GroupTerm t{lanes, halfAt(gb, gl, s.scales, meta), Value()};
+        GroupTerm t{lanes, halfAt(gb, gl, s.scales, p.meta), Value()};
         if (!symmetric)
           t.offset = arith::MulFOp::create(
-              gb, gl, halfAt(gb, gl, s.zeros, meta),
-              tensor::ExtractOp::create(gb, gl, sums, ValueRange{item, g}));
+              gb, gl, halfAt(gb, gl, s.zeros, p.meta),
+              tensor::ExtractOp::create(gb, gl, sums, ValueRange{p.item, p.g}));
         return t;
       });
 }
