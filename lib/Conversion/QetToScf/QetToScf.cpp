@@ -35,16 +35,15 @@ using namespace mlir::qet;
 
 namespace {
 
-/// y[b, n] = sum_k x[b, k] W[n, k] with W decoded by qet.dequantize.
+/// y[b, n] = sum_k x[b, k] W[n, k] with W decoded by qet.dequantize. Added
+/// with the lowest benefit: it runs only where every fused kernel declined.
 struct DecodedQMatmul : OpRewritePattern<QMatmulOp> {
-  using OpRewritePattern::OpRewritePattern;
+  DecodedQMatmul(MLIRContext *context)
+      : OpRewritePattern(context, /*benefit=*/0) {}
 
   LogicalResult matchAndRewrite(QMatmulOp op,
                                 PatternRewriter &rewriter) const override {
     PackedType type = op.getWeight().getType();
-    if (isa<RtnAttr, PqAttr, LopqAttr, VqAttr, HeraAttr, QetSchemeAttr>(
-            type.getScheme()))
-      return failure(); // RtnMatmul, PqMatmul, VptqMatmul, QetMatmul.cpp
     if (!op.getInput().getType().hasStaticShape() ||
         !op.getType().hasStaticShape())
       return rewriter.notifyMatchFailure(op, "dynamic shapes");
