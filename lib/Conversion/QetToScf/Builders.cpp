@@ -50,17 +50,19 @@ Value mlir::qet::castResult(OpBuilder &b, Location loc, Value y,
   return convertFloats(b, loc, y, resultType.getElementType());
 }
 
+StorageComponent mlir::qet::packedComponent(Value packed, StringRef component) {
+  for (StorageComponent &c : cast<PackedType>(packed.getType()).getComponents())
+    if (c.name == component)
+      return std::move(c);
+  llvm_unreachable("component not in the scheme's layout");
+}
+
 Value mlir::qet::packedBytes(OpBuilder &b, Location loc, Value packed,
                              StringRef component) {
-  auto type = cast<PackedType>(packed.getType());
-  uint64_t bytes = 0;
-  for (const StorageComponent &c : type.getComponents())
-    if (c.name == component)
-      bytes = c.bytes();
+  int64_t bytes =
+      static_cast<int64_t>(packedComponent(packed, component).bytes());
   return StorageOp::create(
-      b, loc,
-      RankedTensorType::get({static_cast<int64_t>(bytes)}, b.getI8Type()),
-      packed, component);
+      b, loc, RankedTensorType::get({bytes}, b.getI8Type()), packed, component);
 }
 
 Value mlir::qet::packedFloats(OpBuilder &b, Location loc, Value packed,

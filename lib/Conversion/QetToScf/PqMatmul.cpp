@@ -34,14 +34,6 @@ using namespace mlir::qet;
 
 namespace {
 
-const StorageComponent &findComponent(ArrayRef<StorageComponent> components,
-                                      StringRef name) {
-  for (const StorageComponent &c : components)
-    if (c.name == name)
-      return c;
-  llvm_unreachable("component not in the scheme's layout");
-}
-
 /// y[b, n] = sum_s tables[b, s, codes[n * M + s]] for byte codes, M a
 /// multiple of 8: per (n, b), M / 8 gathers of eight table entries.
 Value gatherSums(OpBuilder &b, Location loc, Value tables, Value codes,
@@ -140,7 +132,6 @@ Value pqProduct(OpBuilder &rewriter, Location loc, Value x, Value packed,
   MLIRContext *ctx = rewriter.getContext();
   int64_t batch = cast<RankedTensorType>(x.getType()).getDimSize(0),
           cols = type.getCols(), sub = cols / m;
-  SmallVector<StorageComponent> components = type.getComponents();
   auto name = [&](StringRef component) { return (prefix + component).str(); };
 
   auto reduceLast = [&](int64_t parallel) {
@@ -184,7 +175,7 @@ Value pqProduct(OpBuilder &rewriter, Location loc, Value x, Value packed,
                   ValueRange{grouped, books}, reduceLast(3), multiplyAdd);
 
   // y[b, n] = sum_s T[b, s, code(n, s)].
-  const StorageComponent &codes = findComponent(components, name("codes"));
+  StorageComponent codes = packedComponent(packed, name("codes"));
   Value codeBytes = packedBytes(rewriter, loc, packed, name("codes"));
   int64_t bits = codes.bitsEach, lastByte = codes.bytes() - 1;
   if (bits == 8 && m % 8 == 0 && batch * m * k < (int64_t{1} << 31))
@@ -284,8 +275,7 @@ struct LopqQMatmulLowering : QMatmulLowering<LopqAttr> {
       offset += clusterRows[c];
     }
     // One cluster stores no label bits: every label is 0.
-    const StorageComponent &labelField =
-        findComponent(type.getComponents(), "labels");
+    StorageComponent labelField = packedComponent(packed, "labels");
     auto labelsType = RankedTensorType::get({rows}, rewriter.getI32Type());
     Value labels =
         labelField.bitsEach == 0

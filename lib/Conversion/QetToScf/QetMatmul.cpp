@@ -57,15 +57,6 @@ struct Stage {
   int64_t centroids = 1, codeBits = 0, depth = 0;
 };
 
-/// The stored bit width of component `name` of `packed`.
-unsigned componentBits(Value packed, StringRef name) {
-  for (const StorageComponent &c :
-       cast<PackedType>(packed.getType()).getComponents())
-    if (c.name == name)
-      return c.bitsEach;
-  llvm_unreachable("component not in the scheme's layout");
-}
-
 /// Reads the codes and swap bits of the stage whose components start with
 /// `prefix`; `books` is its codebook, in `stored` floats (null: f32
 /// M x Ks x sub).
@@ -77,7 +68,7 @@ Stage readStage(OpBuilder &b, Location loc, Value packed,
   stage.stored = stored;
   stage.centroids = centroids;
   stage.depth = depth;
-  stage.codeBits = componentBits(packed, prefix + "codes");
+  stage.codeBits = packedComponent(packed, prefix + "codes").bitsEach;
   if (stage.codeBits) // one centroid stores no codes: every code is 0
     stage.codes = packedBytes(b, loc, packed, prefix + "codes");
   if (depth)
@@ -161,7 +152,7 @@ Value gridCodebook(OpBuilder &b, Location loc, Value packed,
   Value step = scalar(prefix + "codebook_step");
   std::string name = prefix + "codebook_levels";
   Value levels = packedBytes(b, loc, packed, name);
-  int64_t bits = componentBits(packed, name);
+  int64_t bits = packedComponent(packed, name).bitsEach;
   return generate(
       b, loc, RankedTensorType::get(shape, b.getF32Type()),
       [&](OpBuilder &nb, Location nl, ValueRange idx) -> Value {

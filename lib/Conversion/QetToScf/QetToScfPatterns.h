@@ -56,6 +56,10 @@ Value packedFloats(OpBuilder &b, Location loc, Value packed,
                    StringRef component, ArrayRef<int64_t> shape,
                    Type stored = {});
 
+/// Component `component` of `packed`'s layout (its fields' width and count);
+/// the component must be in the scheme's layout.
+StorageComponent packedComponent(Value packed, StringRef component);
+
 /// The bytes of component `component` of `packed` (qet.storage).
 Value packedBytes(OpBuilder &b, Location loc, Value packed,
                   StringRef component);

@@ -449,7 +449,8 @@ SketchedKeys mlir::qet::qjl::packedKeys(OpBuilder &b, Location loc,
         RankedTensorType::get({groups, keys.outliers}, b.getI32Type());
     keys.outlierIds = BitUnpackOp::create(
         b, loc, idsType, packedBytes(b, loc, packed, "outlier_ids"),
-        b.getI64IntegerAttr(type.getCols() <= 256 ? 8 : 16), UnitAttr());
+        b.getI64IntegerAttr(packedComponent(packed, "outlier_ids").bitsEach),
+        UnitAttr());
   }
   return keys;
 }

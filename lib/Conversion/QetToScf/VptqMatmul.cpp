@@ -61,7 +61,8 @@ struct VptqQMatmulLowering : QMatmulLowering<VqAttr> {
       auto permType = RankedTensorType::get({cols}, rewriter.getI32Type());
       perm = BitUnpackOp::create(
           rewriter, loc, permType, packedBytes(rewriter, loc, packed, "perm"),
-          rewriter.getI64IntegerAttr(cols <= 65536 ? 16 : 32), UnitAttr());
+          rewriter.getI64IntegerAttr(packedComponent(packed, "perm").bitsEach),
+          UnitAttr());
     }
     if (vq.getNormalized()) {
       scale = packedFloats(rewriter, loc, packed, "scale", {cols}, f16);
